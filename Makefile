@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv and install the pinned dependencies on first use.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test protos check-protos lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "NextModel needs Python 3.11 or newer on PATH." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/nextmodel run
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Regenerate the Python code of protos/ (committed; a test fails when it drifts).
+protos: $(STAMP)
+	$(PY) scripts/gen_protos.py
+
+# Re-pin the whole dependency tree from pyproject.toml.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	( echo '# The whole dependency tree, pinned. Regenerate with `make lock` after changing pyproject.toml.'; \
+	  .lock-venv/bin/pip freeze --exclude-editable ) > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

@@ -1,0 +1,1 @@
+"""billing-svc: teams, projects, API keys, the usage ledger and receipts."""

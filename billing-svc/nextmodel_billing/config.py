@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+
+from nextmodel_common.settings import BaseServiceSettings, embedded_database_url
+
+
+class BillingSettings(BaseServiceSettings):
+    billing_port: int = 50053
+    database_url: str = embedded_database_url("billing")
+    # Signs receipts (HMAC-SHA256). The dev default is fine on a laptop, never in production.
+    receipt_secret: SecretStr = SecretStr("nextmodel-dev-receipt-secret")
+    # Create a default team, project and key at start (local development).
+    bootstrap: bool = True
+    # The development key to create; generated and printed when unset.
+    dev_key: SecretStr | None = None
+    # Seconds the router may trust an authentication answer.
+    auth_cache_ttl_seconds: int = 5
+
+
+@lru_cache
+def get_settings() -> BillingSettings:
+    return BillingSettings()

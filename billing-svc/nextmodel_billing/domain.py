@@ -1,0 +1,154 @@
+"""Billing's domain: principals, receipts, pricing of settled usage, signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import asdict, dataclass, field
+
+import orjson
+
+from nextmodel_common import money
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    key_prefix: str
+    project_id: str
+    team_id: str
+    allowed_models: tuple[str, ...] = ()
+    default_policy: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PriceApplied:
+    version: str
+    input_per_mtok_usd: str
+    cached_input_per_mtok_usd: str
+    output_per_mtok_usd: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One request's usage as the router reports it at settle time."""
+
+    request_id: str
+    receipt_id: str
+    key_id: str
+    project_id: str
+    team_id: str
+    requested_model: str
+    served_model: str
+    provider: str
+    served_mode: str
+    usage_source: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_prompt_tokens: int
+    price: PriceApplied
+    discount_bps: int
+    latency_ms: int
+    status: str
+    created_unix_ms: int
+    tags: dict[str, str] = field(default_factory=dict)
+    replayed_receipt_id: str = ""
+    credential_source: str = "platform"
+    route_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: str
+    request_id: str
+    created_unix_ms: int
+    key_id: str
+    project_id: str
+    team_id: str
+    requested_model: str
+    served_model: str
+    provider: str
+    served_mode: str
+    usage_source: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_prompt_tokens: int
+    price: PriceApplied
+    list_cost_nano_usd: int
+    discount_nano_usd: int
+    charged_cost_nano_usd: int
+    latency_ms: int
+    status: str
+    tags: dict[str, str]
+    replayed_receipt_id: str
+    credential_source: str
+    route_reason: str
+    signature: str = ""
+
+    def canonical(self) -> bytes:
+        """The bytes the signature covers: every field but the signature, keys sorted."""
+        fields = asdict(self)
+        fields.pop("signature")
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+
+
+def price_usage(usage: Usage) -> tuple[int, int, int]:
+    """(list cost, discount, charged cost) in nano-USD for settled usage."""
+    cached_rate = usage.price.cached_input_per_mtok_usd
+    list_cost = money.request_cost_nano(
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_prompt_tokens=usage.cached_prompt_tokens,
+        input_per_mtok=money.price(usage.price.input_per_mtok_usd or "0"),
+        cached_input_per_mtok=money.price(cached_rate) if cached_rate else None,
+        output_per_mtok=money.price(usage.price.output_per_mtok_usd or "0"),
+    )
+    discount = money.discount_nano(list_cost, usage.discount_bps)
+    return list_cost, discount, list_cost - discount
+
+
+def build_receipt(usage: Usage, secret: bytes) -> Receipt:
+    list_cost, discount, charged = price_usage(usage)
+    receipt = Receipt(
+        id=usage.receipt_id,
+        request_id=usage.request_id,
+        created_unix_ms=usage.created_unix_ms,
+        key_id=usage.key_id,
+        project_id=usage.project_id,
+        team_id=usage.team_id,
+        requested_model=usage.requested_model,
+        served_model=usage.served_model,
+        provider=usage.provider,
+        served_mode=usage.served_mode,
+        usage_source=usage.usage_source,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cached_prompt_tokens=usage.cached_prompt_tokens,
+        price=usage.price,
+        list_cost_nano_usd=list_cost,
+        discount_nano_usd=discount,
+        charged_cost_nano_usd=charged,
+        latency_ms=usage.latency_ms,
+        status=usage.status,
+        tags=dict(usage.tags),
+        replayed_receipt_id=usage.replayed_receipt_id,
+        credential_source=usage.credential_source,
+        route_reason=usage.route_reason,
+    )
+    return sign(receipt, secret)
+
+
+def sign(receipt: Receipt, secret: bytes) -> Receipt:
+    signature = hmac.new(secret, receipt.canonical(), hashlib.sha256).hexdigest()
+    return Receipt(**{**_shallow(receipt), "signature": signature})
+
+
+def verify(receipt: Receipt, secret: bytes) -> bool:
+    expected = hmac.new(secret, receipt.canonical(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, receipt.signature)
+
+
+def _shallow(receipt: Receipt) -> dict:
+    return {name: getattr(receipt, name) for name in receipt.__dataclass_fields__}
+

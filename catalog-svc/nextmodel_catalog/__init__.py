@@ -1,0 +1,1 @@
+"""catalog-svc: providers, models, versioned prices, capabilities, routing policies."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from nextmodel_catalog.domain import Catalog
+
+
+class CatalogStore(Protocol):
+    async def open(self) -> None:
+        """Create what is missing (tables) and get ready."""
+
+    async def apply(self, catalog: Catalog, *, now_ms: int) -> None:
+        """Upsert providers, models and policies; add a price version when a price changed."""
+
+    async def load(self) -> Catalog:
+        """The catalog in force: every model with its newest price version."""
+
+    async def price_history(self, model_id: str) -> list[tuple[str, dict]]:
+        """(version, price fields) of every price a model ever had, oldest first."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The `nextmodel` command: local supervisor today; admin operations as billing grows."""

@@ -1,0 +1,1 @@
+"""Code every NextModel service shares: settings base, gRPC bootstrap, telemetry, money, errors."""

@@ -1,0 +1,119 @@
+"""gRPC server factory, client channels, and the run loop every service uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from nextmodel_common import telemetry
+
+log = logging.getLogger(__name__)
+
+# Long-lived channels: keep HTTP/2 connections warm and notice dead peers.
+CHANNEL_OPTIONS = (
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+)
+SERVER_OPTIONS = (
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+)
+
+
+class ServiceServer:
+    """A started-or-not grpc.aio server with its health servicer."""
+
+    def __init__(self, server: grpc.aio.Server, port: int, health_servicer: health.aio.HealthServicer,
+                 service_names: list[str]) -> None:
+        self.server = server
+        self.port = port
+        self.health = health_servicer
+        self.service_names = service_names
+
+    async def start(self) -> None:
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking new calls (health goes NOT_SERVING first), drain in-flight ones."""
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.stop(grace)
+
+
+def create_server(
+    register: Callable[[grpc.aio.Server], Iterable[str]],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+) -> ServiceServer:
+    """Build a server; `register` adds the servicers and returns their full service names.
+
+    Binding port 0 picks a free port, which tests use; the bound port is returned.
+    """
+    server = grpc.aio.server(
+        interceptors=[*telemetry.grpc_server_interceptors(), *interceptors], options=SERVER_OPTIONS
+    )
+    service_names = list(register(server))
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise RuntimeError(f"could not bind {host}:{port}")
+    return ServiceServer(server, bound, health_servicer, service_names)
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    """A long-lived client channel; create one per peer per process and reuse it."""
+    return grpc.aio.insecure_channel(
+        address, options=CHANNEL_OPTIONS, interceptors=telemetry.grpc_client_interceptors() or None
+    )
+
+
+async def serve_until_signalled(
+    service: ServiceServer,
+    grace: float,
+    *,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Start, then run until SIGTERM/SIGINT; then drain within `grace` seconds and clean up."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    log.info("serving", extra={"fields": {"port": service.port, "services": service.service_names}})
+    await stop.wait()
+    log.info("stopping", extra={"fields": {"grace_seconds": grace}})
+    await service.stop(grace)
+    if on_stop is not None:
+        await on_stop()
+    telemetry.shutdown_telemetry()
+
+
+def run(main: Callable[[], Awaitable[None]]) -> None:
+    """Run a service's async main on uvloop."""
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:  # pragma: no cover - platforms without uvloop
+        asyncio.run(main())

@@ -1,0 +1,30 @@
+"""The FastAPI application: routes, error handlers, and the gRPC channels' lifetime."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from nextmodel_edge import errors
+from nextmodel_edge.clients import Upstreams
+from nextmodel_edge.config import EdgeSettings, get_settings
+from nextmodel_edge.routes import chat, health, models, receipts
+
+
+def create_app(settings: EdgeSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.upstreams = Upstreams(settings)
+        yield
+        await app.state.upstreams.close()
+
+    app = FastAPI(title="NextModel", version="0.1.0", lifespan=lifespan,
+                  description="OpenAI-compatible LLM gateway: exact cache, receipts and budgets.")
+    app.dependency_overrides[get_settings] = lambda: settings
+    errors.install(app)
+    for module in (chat, models, receipts, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,41 @@
+"""The edge's long-lived gRPC channels: the router for requests, every service for readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from nextmodel.router.v1 import router_pb2_grpc
+from nextmodel_common import grpc_bootstrap
+from nextmodel_edge.config import EdgeSettings
+
+
+class Upstreams:
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.addresses = {
+            "router": settings.router_addr,
+            "cache": settings.cache_addr,
+            "billing": settings.billing_addr,
+            "catalog": settings.catalog_addr,
+        }
+        self.channels = {name: grpc_bootstrap.channel(addr) for name, addr in self.addresses.items()}
+        self.router = router_pb2_grpc.RouterServiceStub(self.channels["router"])
+        self._health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in self.channels.items()}
+
+    async def health(self, timeout: float) -> dict[str, str]:
+        """Each service's answer to the standard gRPC health check."""
+
+        async def check(name: str) -> tuple[str, str]:
+            try:
+                answer = await self._health[name].Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+                return name, health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+            except grpc.aio.AioRpcError as failure:
+                return name, failure.code().name
+
+        return dict(await asyncio.gather(*(check(name) for name in self._health)))
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            await channel.close()

@@ -1,0 +1,191 @@
+from nextmodel.billing.v1 import billing_pb2 as _billing_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CacheMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CACHE_MODE_UNSPECIFIED: _ClassVar[CacheMode]
+    CACHE_MODE_ON: _ClassVar[CacheMode]
+    CACHE_MODE_OFF: _ClassVar[CacheMode]
+    CACHE_MODE_REFRESH: _ClassVar[CacheMode]
+
+class ServedMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SERVED_MODE_UNSPECIFIED: _ClassVar[ServedMode]
+    SERVED_MODE_FRESH: _ClassVar[ServedMode]
+    SERVED_MODE_EXACT_CACHE: _ClassVar[ServedMode]
+
+class UsageSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    USAGE_SOURCE_UNSPECIFIED: _ClassVar[UsageSource]
+    USAGE_SOURCE_UPSTREAM: _ClassVar[UsageSource]
+    USAGE_SOURCE_ESTIMATED: _ClassVar[UsageSource]
+    USAGE_SOURCE_REPLAYED: _ClassVar[UsageSource]
+CACHE_MODE_UNSPECIFIED: CacheMode
+CACHE_MODE_ON: CacheMode
+CACHE_MODE_OFF: CacheMode
+CACHE_MODE_REFRESH: CacheMode
+SERVED_MODE_UNSPECIFIED: ServedMode
+SERVED_MODE_FRESH: ServedMode
+SERVED_MODE_EXACT_CACHE: ServedMode
+USAGE_SOURCE_UNSPECIFIED: UsageSource
+USAGE_SOURCE_UPSTREAM: UsageSource
+USAGE_SOURCE_ESTIMATED: UsageSource
+USAGE_SOURCE_REPLAYED: UsageSource
+
+class ChatRequest(_message.Message):
+    __slots__ = ("body_json", "model", "stream", "cache_mode", "policy", "tags", "request_id")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    CACHE_MODE_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    body_json: bytes
+    model: str
+    stream: bool
+    cache_mode: CacheMode
+    policy: str
+    tags: _containers.ScalarMap[str, str]
+    request_id: str
+    def __init__(self, body_json: _Optional[bytes] = ..., model: _Optional[str] = ..., stream: _Optional[bool] = ..., cache_mode: _Optional[_Union[CacheMode, str]] = ..., policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class TokenUsage(_message.Message):
+    __slots__ = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "cache_write_tokens", "reasoning_tokens")
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    prompt_tokens: int
+    completion_tokens: int
+    cached_prompt_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ...) -> None: ...
+
+class ReceiptFacts(_message.Message):
+    __slots__ = ("request_id", "receipt_id", "served_mode", "usage_source", "provider", "requested_model", "served_model", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "usage", "price_version", "budget_remaining_nano_usd", "route_reason", "attempts", "replayed_receipt_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    SERVED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LIST_COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    CHARGED_COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_REMAINING_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    receipt_id: str
+    served_mode: ServedMode
+    usage_source: UsageSource
+    provider: str
+    requested_model: str
+    served_model: str
+    list_cost_nano_usd: int
+    discount_nano_usd: int
+    charged_cost_nano_usd: int
+    usage: TokenUsage
+    price_version: str
+    budget_remaining_nano_usd: int
+    route_reason: str
+    attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
+    replayed_receipt_id: str
+    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., served_mode: _Optional[_Union[ServedMode, str]] = ..., usage_source: _Optional[_Union[UsageSource, str]] = ..., provider: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., price_version: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., route_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., replayed_receipt_id: _Optional[str] = ...) -> None: ...
+
+class Attempt(_message.Message):
+    __slots__ = ("provider", "model", "outcome", "latency_ms")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    model: str
+    outcome: str
+    latency_ms: int
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., outcome: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+
+class ChatResponse(_message.Message):
+    __slots__ = ("body_json", "receipt")
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    body_json: bytes
+    receipt: ReceiptFacts
+    def __init__(self, body_json: _Optional[bytes] = ..., receipt: _Optional[_Union[ReceiptFacts, _Mapping]] = ...) -> None: ...
+
+class ChatStreamEvent(_message.Message):
+    __slots__ = ("chunk_json", "final", "error")
+    CHUNK_JSON_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    chunk_json: bytes
+    final: ReceiptFacts
+    error: Error
+    def __init__(self, chunk_json: _Optional[bytes] = ..., final: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+
+class Error(_message.Message):
+    __slots__ = ("http_status", "type", "code", "param", "message", "retry_after_seconds")
+    HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    PARAM_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    http_status: int
+    type: str
+    code: str
+    param: str
+    message: str
+    retry_after_seconds: int
+    def __init__(self, http_status: _Optional[int] = ..., type: _Optional[str] = ..., code: _Optional[str] = ..., param: _Optional[str] = ..., message: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("id", "provider", "created", "shutdown_date", "details_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_DATE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    provider: str
+    created: int
+    shutdown_date: str
+    details_json: bytes
+    def __init__(self, id: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[int] = ..., shutdown_date: _Optional[str] = ..., details_json: _Optional[bytes] = ...) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
+
+class GetReceiptRequest(_message.Message):
+    __slots__ = ("receipt_id",)
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    receipt_id: str
+    def __init__(self, receipt_id: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""router-svc: authentication, model resolution, cache-then-upstream, provider adapters."""

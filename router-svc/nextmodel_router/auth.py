@@ -1,0 +1,59 @@
+"""Key authentication through billing, with a short-lived local cache.
+
+An authenticated key is trusted for the TTL billing gives (a few seconds), so a revoked
+key stops working within seconds while the hot path rarely pays a billing round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import grpc
+
+from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel_common.errors import GatewayError, from_rpc_error
+
+_MAX_ENTRIES = 100_000
+
+
+class KeyAuthenticator:
+    def __init__(self, billing: billing_pb2_grpc.BillingServiceStub, timeout: float) -> None:
+        self.billing = billing
+        self.timeout = timeout
+        # sha256(key) -> (principal, expires at monotonic seconds). Raw keys are never kept.
+        self._cache: dict[bytes, tuple[billing_pb2.Principal, float]] = {}
+
+    async def authenticate(self, authorization: str | None) -> billing_pb2.Principal:
+        api_key = _bearer(authorization)
+        if not api_key:
+            raise GatewayError(
+                401, "Missing API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
+            )
+        fingerprint = hashlib.sha256(api_key.encode()).digest()
+        cached = self._cache.get(fingerprint)
+        now = time.monotonic()
+        if cached and cached[1] > now:
+            return cached[0]
+        try:
+            principal = await self.billing.AuthenticateKey(
+                billing_pb2.AuthenticateKeyRequest(api_key=api_key), timeout=self.timeout
+            )
+        except grpc.aio.AioRpcError as failure:
+            if failure.code() == grpc.StatusCode.UNAUTHENTICATED:
+                raise GatewayError(401, "Invalid API key. Check the key, or create a new one.",
+                                   code="invalid_api_key") from None
+            raise from_rpc_error(failure, "billing") from None
+        if len(self._cache) >= _MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[fingerprint] = (principal, now + principal.cache_ttl_seconds)
+        return principal
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None

@@ -1,0 +1,123 @@
+"""The router's local copy of the catalog: loaded at start, refreshed in the background.
+
+No request ever waits on catalog-svc; if it is down, the router keeps routing on the
+copy it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import grpc
+import orjson
+
+from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from nextmodel_common import money
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    id: str
+    protocol: str
+    env_prefix: str
+    default_base_url: str
+    quirks: dict
+
+
+@dataclass(frozen=True)
+class ModelRoute:
+    """What the router needs to send a request for one catalog model, parsed once per snapshot."""
+
+    id: str
+    provider: ProviderInfo
+    upstream_id: str
+    price_version: str
+    input_per_mtok: Decimal
+    cached_input_per_mtok: Decimal | None
+    output_per_mtok: Decimal
+    max_output_tokens: int
+    proto: catalog_pb2.Model
+
+
+class CatalogView:
+    """One immutable snapshot, indexed for lookups by id and alias."""
+
+    def __init__(self, snapshot: catalog_pb2.CatalogSnapshot) -> None:
+        self.version = snapshot.version
+        providers = {
+            p.id: ProviderInfo(p.id, p.protocol, p.env_prefix, p.default_base_url,
+                               orjson.loads(p.quirks_json) if p.quirks_json else {})
+            for p in snapshot.providers
+        }
+        self.models: dict[str, ModelRoute] = {}
+        self.by_name: dict[str, ModelRoute] = {}
+        for m in snapshot.models:
+            route = ModelRoute(
+                id=m.id,
+                provider=providers[m.provider],
+                upstream_id=m.upstream_id or m.id,
+                price_version=m.price.version,
+                input_per_mtok=money.price(m.price.input_per_mtok_usd),
+                cached_input_per_mtok=(
+                    money.price(m.price.cached_input_per_mtok_usd) if m.price.cached_input_per_mtok_usd else None
+                ),
+                output_per_mtok=money.price(m.price.output_per_mtok_usd),
+                max_output_tokens=m.max_output_tokens,
+                proto=m,
+            )
+            self.models[m.id] = route
+            self.by_name[m.id] = route
+            for alias in m.aliases:
+                self.by_name[alias] = route
+
+    def resolve(self, name: str) -> ModelRoute | None:
+        return self.by_name.get(name)
+
+
+class CatalogCopy:
+    def __init__(self, channel: grpc.aio.Channel, refresh_seconds: float, timeout: float) -> None:
+        self.stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+        self.refresh_seconds = refresh_seconds
+        self.timeout = timeout
+        self.view: CatalogView | None = None
+        self._task: asyncio.Task | None = None
+        self.loaded = asyncio.Event()
+
+    async def refresh(self) -> bool:
+        """Ask for changes once; True when a new snapshot was installed."""
+        current = self.view.version if self.view else ""
+        snapshot = await self.stub.GetSnapshot(catalog_pb2.GetSnapshotRequest(if_version=current), timeout=self.timeout)
+        if snapshot.not_modified:
+            return False
+        self.view = CatalogView(snapshot)
+        self.loaded.set()
+        log.info("catalog snapshot installed", extra={"fields": {"version": self.view.version,
+                                                                 "models": len(self.view.models)}})
+        return True
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="catalog-refresh")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except grpc.aio.AioRpcError as failure:
+                # Keep serving from the copy we have; say so once per failed poll.
+                log.warning("catalog refresh failed", extra={"fields": {"code": failure.code().name}})
+            except Exception:  # a bad snapshot must not kill the refresher
+                log.exception("catalog refresh failed")
+            await asyncio.sleep(self.refresh_seconds if self.view else min(self.refresh_seconds, 0.5))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import PrivateAttr
+
+from nextmodel_common.settings import BaseServiceSettings
+
+
+class RouterSettings(BaseServiceSettings):
+    router_port: int = 50051
+    # How often the local catalog copy asks catalog-svc whether anything changed.
+    catalog_refresh_seconds: float = 5.0
+    # Upstream timeouts (seconds): connecting, waiting for the first byte, the whole call.
+    upstream_connect_timeout: float = 5.0
+    upstream_first_byte_timeout: float = 60.0
+    upstream_total_timeout: float = 600.0
+    upstream_max_connections: int = 512
+    # Deadline for calls to the other NextModel services (seconds).
+    internal_timeout: float = 5.0
+
+    # Provider credentials and endpoints use the ecosystem's names
+    # (<PROVIDER>_API_KEY, <PROVIDER>_BASE_URL); they are captured here, once.
+    _provider_env: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, __context) -> None:
+        self._provider_env = {
+            name: value for name, value in os.environ.items() if name.endswith(("_API_KEY", "_BASE_URL")) and value
+        }
+
+    def provider_api_key(self, env_prefix: str) -> str | None:
+        return self._provider_env.get(f"{env_prefix}_API_KEY")
+
+    def provider_base_url(self, env_prefix: str) -> str | None:
+        return self._provider_env.get(f"{env_prefix}_BASE_URL")
+
+
+@lru_cache
+def get_settings() -> RouterSettings:
+    return RouterSettings()

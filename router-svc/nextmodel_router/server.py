@@ -1,0 +1,89 @@
+"""router-svc entry point: `python -m nextmodel_router.server`."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from nextmodel.billing.v1 import billing_pb2_grpc
+from nextmodel.router.v1 import router_pb2, router_pb2_grpc
+from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_router.adapters import OpenAICompatAdapter
+from nextmodel_router.auth import KeyAuthenticator
+from nextmodel_router.catalog_copy import CatalogCopy
+from nextmodel_router.chat import ChatFlow
+from nextmodel_router.clients import BillingClient, CacheClient
+from nextmodel_router.config import RouterSettings, get_settings
+from nextmodel_router.credentials import PlatformCredentials
+from nextmodel_router.servicer import RouterServicer
+
+log = logging.getLogger("nextmodel.router")
+
+
+class Router:
+    """Everything the router holds for its lifetime: channels, the HTTP pool, the catalog copy."""
+
+    def __init__(self, settings: RouterSettings) -> None:
+        self.settings = settings
+        self.channels = [grpc_bootstrap.channel(addr) for addr in
+                         (settings.catalog_addr, settings.cache_addr, settings.billing_addr)]
+        catalog_channel, cache_channel, billing_channel = self.channels
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=settings.upstream_connect_timeout,
+                read=settings.upstream_first_byte_timeout,
+                write=settings.upstream_connect_timeout,
+                pool=settings.upstream_connect_timeout,
+            ),
+            limits=httpx.Limits(max_connections=settings.upstream_max_connections,
+                                max_keepalive_connections=settings.upstream_max_connections),
+        )
+        self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout)
+        self.billing = BillingClient(billing_channel, settings.internal_timeout)
+        self.flow = ChatFlow(
+            catalog=self.catalog,
+            cache=CacheClient(cache_channel, settings.internal_timeout),
+            billing=self.billing,
+            credentials=PlatformCredentials(settings),
+            openai_adapter=OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
+        )
+        self.auth = KeyAuthenticator(billing_pb2_grpc.BillingServiceStub(billing_channel), settings.internal_timeout)
+
+    def start(self) -> None:
+        self.catalog.start()
+        self.billing.start()
+
+    async def close(self) -> None:
+        await self.catalog.stop()
+        await self.billing.stop()
+        await self.http.aclose()
+        for channel in self.channels:
+            await channel.close()
+
+
+def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, grpc_bootstrap.ServiceServer]:
+    router = Router(settings)
+
+    def register(server):
+        router_pb2_grpc.add_RouterServiceServicer_to_server(
+            RouterServicer(router.auth, router.flow, router.billing, settings.internal_timeout), server
+        )
+        return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
+
+    server = grpc_bootstrap.create_server(register, host=settings.bind_host,
+                                          port=settings.router_port if port is None else port)
+    return router, server
+
+
+async def main() -> None:
+    settings = get_settings()
+    telemetry.setup_logging("router", settings.log_level)
+    telemetry.setup_telemetry("router")
+    router, server = create(settings)
+    router.start()
+    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=router.close)
+
+
+if __name__ == "__main__":
+    grpc_bootstrap.run(main)

@@ -1,0 +1,107 @@
+"""gRPC ↔ domain translation for the router. No business rules here."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+import orjson
+
+from nextmodel.billing.v1 import billing_pb2
+from nextmodel.router.v1 import router_pb2, router_pb2_grpc
+from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_router.auth import KeyAuthenticator
+from nextmodel_router.chat import ChatFlow
+from nextmodel_router.clients import BillingClient
+
+log = logging.getLogger(__name__)
+
+
+def _authorization(context: grpc.aio.ServicerContext) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            return value
+    return None
+
+
+class RouterServicer(router_pb2_grpc.RouterServiceServicer):
+    def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, billing: BillingClient, timeout: float) -> None:
+        self.auth = auth
+        self.flow = flow
+        self.billing = billing
+        self.timeout = timeout
+
+    async def ChatCompletion(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            outcome = await self.flow.complete(principal, request)
+        except GatewayError as error:
+            await error.abort(context)
+        except Exception:
+            log.exception("chat completion failed", extra={"fields": {"request_id": request.request_id}})
+            await GatewayError(500, "The gateway failed to process the request. Retry it; if it keeps "
+                                    "failing, contact the operator with the x-request-id.",
+                               code="internal_error").abort(context)
+        return router_pb2.ChatResponse(body_json=outcome.body_json, receipt=outcome.receipt)
+
+    async def ListModels(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            view = self.flow.catalog.view
+            if view is None:
+                raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
+                                   code="catalog_unavailable", retry_after_seconds=2)
+        except GatewayError as error:
+            await error.abort(context)
+        allowed = set(principal.allowed_models)
+        return router_pb2.ListModelsResponse(models=[
+            router_pb2.ModelInfo(
+                id=route.id,
+                provider=route.provider.id,
+                created=route.proto.created,
+                shutdown_date=route.proto.shutdown_date,
+                details_json=orjson.dumps(_model_details(route.proto)),
+            )
+            for route in view.models.values()
+            if not allowed or route.id in allowed
+        ])
+
+    async def GetReceipt(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            try:
+                return await self.billing.stub.GetReceipt(
+                    billing_pb2.GetReceiptRequest(receipt_id=request.receipt_id, project_id=principal.project_id),
+                    timeout=self.timeout,
+                )
+            except grpc.aio.AioRpcError as failure:
+                if failure.code() == grpc.StatusCode.NOT_FOUND:
+                    raise GatewayError(404, f"No receipt {request.receipt_id!r} in this project.",
+                                       param="receipt_id", code="receipt_not_found") from None
+                raise from_rpc_error(failure, "billing") from None
+        except GatewayError as error:
+            await error.abort(context)
+
+
+def _model_details(model) -> dict:
+    caps = model.capabilities
+    return {
+        "aliases": list(model.aliases),
+        "region": model.region,
+        "context_window": model.context_window,
+        "max_output_tokens": model.max_output_tokens,
+        "pricing": {
+            "currency": "USD",
+            "unit": "1M tokens",
+            "input": model.price.input_per_mtok_usd,
+            "cached_input": model.price.cached_input_per_mtok_usd or None,
+            "output": model.price.output_per_mtok_usd,
+            "version": model.price.version,
+            "source": model.price.source,
+            "effective_date": model.price.effective_date,
+        },
+        "capabilities": {
+            "tools": caps.tools, "vision": caps.vision, "json_schema": caps.json_schema,
+            "streaming": caps.streaming, "reasoning": caps.reasoning,
+        },
+    }
