@@ -1,0 +1,130 @@
+"""Shared fixtures: the fake upstream, the running stack, and real Redis/PostgreSQL.
+
+Real servers come from NEXTMODEL_REDIS_URL / NEXTMODEL_DATABASE_URL, else from
+testcontainers when a Docker engine answers, else the test is skipped with the reason;
+under CI (CI=true) a missing server fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_upstream import FakeUpstream
+from tests.support.stack import Stack
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Every OpenAI-compatible provider in the seed is pointed at the fake upstream.
+PROVIDER_PREFIXES = ("OPENAI", "DEEPSEEK", "DASHSCOPE", "ARK", "MOONSHOT")
+
+
+def missing_server(what: str) -> None:
+    message = (f"{what} is not available: set {'NEXTMODEL_DATABASE_URL' if 'PostgreSQL' in what else 'NEXTMODEL_REDIS_URL'} "
+               "or run a Docker engine for testcontainers")
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: integration tests must run, not skip)")
+    pytest.skip(message)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server URL (SQLAlchemy asyncpg form) for integration tests."""
+    url = os.environ.get("NEXTMODEL_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver="asyncpg") as container:
+            yield container.get_connection_url()
+        return
+    missing_server("PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("NEXTMODEL_REDIS_URL", "")
+    if url:
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7-alpine") as container:
+            yield f"redis://{container.get_container_host_ip()}:{container.get_exposed_port(6379)}/0"
+        return
+    missing_server("Redis")
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server for one test, dropped afterwards."""
+    name = f"nm_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    except OSError as failure:
+        missing_server(f"PostgreSQL ({failure})")
+    base, _, _ = postgres_server_url.rpartition("/")
+    yield f"{base}/{name}"
+    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> str:
+    """Each store test runs on the embedded SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def fake_upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream().start()
+    yield fake
+    fake.stop()
+
+
+def provider_env(fake: FakeUpstream) -> dict[str, str]:
+    env = {}
+    for prefix in PROVIDER_PREFIXES:
+        env[f"{prefix}_BASE_URL"] = fake.base_url
+        env[f"{prefix}_API_KEY"] = f"sk-test-{prefix.lower()}-upstream-secret"
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
+    """All five real processes on embedded defaults, providers pointed at the fake upstream."""
+    running = Stack(
+        tmp_path_factory.mktemp("stack"),
+        {**provider_env(fake_upstream), "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2"},
+    ).start()
+    yield running
+    running.stop()
