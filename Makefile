@@ -7,7 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test protos check-protos lock clean
+NODE_STAMP := tests/readme/node_modules/.installed
+
+.PHONY: run test protos lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "NextModel needs Python 3.11 or newer on PATH." >&2; exit 1; }
@@ -19,7 +21,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/nextmodel run
 
-test: $(STAMP)
+# The README's Node example runs in the tests; its one dependency is pinned in tests/readme.
+$(NODE_STAMP): tests/readme/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/readme && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the README's Node example test will be skipped."; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
 # Regenerate the Python code of protos/ (committed; a test fails when it drifts).

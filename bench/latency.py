@@ -27,18 +27,18 @@ def percentile(samples: list[float], q: float) -> float:
 
 def main(n: int) -> None:
     fake = FakeUpstream().start()
-    stack = Stack(Path(tempfile.mkdtemp()), {"OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "sk-bench"}).start()
+    stack = Stack(Path(tempfile.mkdtemp()), {"OPENAI_BASE_URL": fake.base_url("openai"), "OPENAI_API_KEY": "sk-bench"}).start()
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
     direct, gateway = [], []
     try:
         with httpx.Client() as client:
             for _ in range(20):  # warm both paths
-                client.post(f"{fake.base_url}/chat/completions", json=body)
+                client.post(f"{fake.base_url('openai')}/chat/completions", json=body)
                 client.post(f"{stack.base_url}/chat/completions", json=body,
                             headers={"authorization": f"Bearer {stack.dev_key}"})
             for _ in range(n):
                 started = time.perf_counter()
-                client.post(f"{fake.base_url}/chat/completions", json=body).raise_for_status()
+                client.post(f"{fake.base_url('openai')}/chat/completions", json=body).raise_for_status()
                 direct.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 client.post(f"{stack.base_url}/chat/completions", json=body,

@@ -19,8 +19,12 @@ from tests.support.fake_upstream import FakeUpstream
 from tests.support.stack import Stack
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-# Every OpenAI-compatible provider in the seed is pointed at the fake upstream.
-PROVIDER_PREFIXES = ("OPENAI", "DEEPSEEK", "DASHSCOPE", "ARK", "MOONSHOT")
+# Every provider in the seed is pointed at the fake upstream (env prefix → provider id).
+PROVIDERS = {
+    "OPENAI": "openai", "ANTHROPIC": "anthropic", "GEMINI": "google", "DEEPSEEK": "deepseek",
+    "DASHSCOPE": "alibaba", "ARK": "bytedance-volcengine", "MOONSHOT": "moonshot", "ZAI": "zhipu-zai",
+    "MINIMAX": "minimax", "MISTRAL": "mistral", "XAI": "xai",
+}
 
 
 def missing_server(what: str) -> None:
@@ -113,8 +117,8 @@ def fake_upstream() -> Iterator[FakeUpstream]:
 
 def provider_env(fake: FakeUpstream) -> dict[str, str]:
     env = {}
-    for prefix in PROVIDER_PREFIXES:
-        env[f"{prefix}_BASE_URL"] = fake.base_url
+    for prefix, provider in PROVIDERS.items():
+        env[f"{prefix}_BASE_URL"] = fake.base_url(provider)
         env[f"{prefix}_API_KEY"] = f"sk-test-{prefix.lower()}-upstream-secret"
     return env
 
@@ -128,3 +132,13 @@ def stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
     ).start()
     yield running
     running.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test that used the stack fails, show the services' last log lines with it."""
+    outcome = yield
+    report = outcome.get_result()
+    running = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(running, Stack):
+        report.sections.append(("stack log (last 60 lines)", "".join(running.log[-60:])))

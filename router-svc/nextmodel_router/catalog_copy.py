@@ -44,6 +44,15 @@ class ModelRoute:
     proto: catalog_pb2.Model
 
 
+@dataclass(frozen=True)
+class Policy:
+    """A named route: candidates in order; later ones are the fallback chain."""
+
+    name: str
+    candidates: tuple[ModelRoute, ...]
+    spec: dict
+
+
 class CatalogView:
     """One immutable snapshot, indexed for lookups by id and alias."""
 
@@ -74,6 +83,16 @@ class CatalogView:
             self.by_name[m.id] = route
             for alias in m.aliases:
                 self.by_name[alias] = route
+        self.policies: dict[str, Policy] = {}
+        for p in snapshot.policies:
+            spec = orjson.loads(p.spec_json) if p.spec_json else {}
+            candidates = []
+            for name in spec.get("candidates", ()):
+                if name in self.by_name:
+                    candidates.append(self.by_name[name])
+                else:
+                    log.warning("policy names an unknown model", extra={"fields": {"policy": p.name, "model": name}})
+            self.policies[p.name] = Policy(p.name, tuple(candidates), spec)
 
     def resolve(self, name: str) -> ModelRoute | None:
         return self.by_name.get(name)

@@ -1,4 +1,5 @@
-"""The chat-completion flow: validate, resolve, look up the cache, call the upstream, settle.
+"""The chat-completion flow: validate, plan the route, look up the cache, call the provider
+(falling back to the next candidate on a retryable failure), settle, and answer.
 
 This is the product's request path. It knows the rules of the business; the servicer
 only translates gRPC to these calls and back.
@@ -6,10 +7,12 @@ only translates gRPC to these calls and back.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -19,18 +22,15 @@ from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_router import usage as usage_mod
-from nextmodel_router.adapters import OpenAICompatAdapter, UpstreamError
+from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
 from nextmodel_router.catalog_copy import CatalogCopy, ModelRoute
 from nextmodel_router.clients import BillingClient, CacheClient
 from nextmodel_router.credentials import Credentials
+from nextmodel_router.streaming import StreamAccumulator
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class ChatOutcome:
-    body_json: bytes
-    receipt: router_pb2.ReceiptFacts
+POLICY_PREFIX = "nextmodel/"
 
 
 def parse_body(body_json: bytes) -> dict:
@@ -53,65 +53,226 @@ def parse_body(body_json: bytes) -> dict:
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise GatewayError(400, f"messages[{index}] must be an object with a 'role'.",
                                param=f"messages[{index}]", code="invalid_type")
+    n = body.get("n")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise GatewayError(400, "'n' must be a positive integer.", param="n", code="invalid_type")
     return body
+
+
+@dataclass
+class Plan:
+    """What one request will do: its body, what was asked for, and the candidates in order."""
+
+    body: dict
+    request_id: str
+    requested: str
+    candidates: list[ModelRoute]
+    reason: str
+    tags: dict[str, str]
+    attempts: list[router_pb2.Attempt] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def stream_usage_requested(self) -> bool:
+        return bool((self.body.get("stream_options") or {}).get("include_usage"))
 
 
 class ChatFlow:
     def __init__(self, catalog: CatalogCopy, cache: CacheClient, billing: BillingClient,
-                 credentials: Credentials, openai_adapter: OpenAICompatAdapter) -> None:
+                 credentials: Credentials, adapters: dict[str, Adapter]) -> None:
         self.catalog = catalog
         self.cache = cache
         self.billing = billing
         self.credentials = credentials
-        self.adapters = {"openai": openai_adapter}
+        self.adapters = adapters
+        self._background: set[asyncio.Task] = set()
+
+    # -- planning -----------------------------------------------------------------
 
     def resolve(self, requested: str, principal: billing_pb2.Principal) -> ModelRoute:
-        view = self.catalog.view
-        if view is None:
-            raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
-                               code="catalog_unavailable", retry_after_seconds=2)
+        view = self._view()
         route = view.resolve(requested)
         if route is None:
-            close = difflib.get_close_matches(requested, list(view.by_name), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else " See GET /v1/models."
-            raise GatewayError(404, f"The model {requested!r} does not exist.{hint}", param="model",
-                               code="model_not_found")
+            raise GatewayError(404, f"The model {requested!r} does not exist.{_suggest(requested, view.by_name)}",
+                               param="model", code="model_not_found")
         if principal.allowed_models and route.id not in principal.allowed_models:
             raise GatewayError(403, f"This API key may not use the model {route.id!r}.", param="model",
                                code="model_not_allowed")
         return route
 
-    async def complete(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest) -> ChatOutcome:
-        started = time.perf_counter()
-        request_id = request.request_id or ids.new_request_id()
+    def _view(self):
+        view = self.catalog.view
+        if view is None:
+            raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
+                               code="catalog_unavailable", retry_after_seconds=2)
+        return view
+
+    def plan(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest) -> Plan:
         body = parse_body(request.body_json)
         requested = body["model"]
-        route = self.resolve(requested, principal)
+        policy_name = request.policy or (requested[len(POLICY_PREFIX):] if requested.startswith(POLICY_PREFIX) else "")
+        if policy_name:
+            view = self._view()
+            policy = view.policies.get(policy_name)
+            if policy is None:
+                raise GatewayError(404, f"The routing policy {policy_name!r} does not exist."
+                                        f"{_suggest(policy_name, view.policies)}", param="model",
+                                   code="policy_not_found")
+            candidates = [c for c in policy.candidates
+                          if not principal.allowed_models or c.id in principal.allowed_models]
+            if not candidates:
+                raise GatewayError(403, f"This API key may use none of the models of policy {policy_name!r}.",
+                                   param="model", code="model_not_allowed")
+            reason = f"policy {policy_name}"
+        else:
+            candidates = [self.resolve(requested, principal)]
+            reason = "requested model"
+        able, refusals = [], []
+        for candidate in candidates:
+            adapter = self.adapters.get(candidate.provider.protocol)
+            try:
+                if adapter is None:
+                    raise Unsupported(candidate.provider.id, "model",
+                                      f"protocol {candidate.provider.protocol!r} is not available")
+                adapter.check(candidate.provider, body)
+                able.append(candidate)
+            except Unsupported as refusal:
+                refusals.append(refusal)
+        if not able:
+            first = refusals[0]
+            raise GatewayError(400, f"Provider {first.provider} cannot honour '{first.param}': {first.reason}. "
+                                    "Remove the parameter or choose another model.", param=first.param,
+                               code="unsupported_parameter")
+        return Plan(body=body, request_id=request.request_id or ids.new_request_id(), requested=requested,
+                    candidates=able, reason=reason, tags={**principal.tags, **request.tags})
 
-        if principal.cache_enabled and request.cache_mode != router_pb2.CACHE_MODE_OFF:
-            # The cache service answers misses until the exact cache lands; asking keeps the
-            # path honest and measured.
-            await self.cache.lookup(cache_pb2.LookupRequest(
-                namespace=principal.cache_namespace or principal.project_id,
-                requested=requested,
-                body_json=request.body_json,
-                skip_read=request.cache_mode == router_pb2.CACHE_MODE_REFRESH,
-                project_id=principal.project_id,
-            ))
+    async def _lookup_cache(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest,
+                            plan: Plan) -> None:
+        if not principal.cache_enabled or request.cache_mode == router_pb2.CACHE_MODE_OFF:
+            return
+        # The cache service answers misses until the exact cache lands.
+        await self.cache.lookup(cache_pb2.LookupRequest(
+            namespace=principal.cache_namespace or principal.project_id,
+            requested=plan.requested,
+            body_json=request.body_json,
+            skip_read=request.cache_mode == router_pb2.CACHE_MODE_REFRESH,
+            project_id=principal.project_id,
+        ))
 
+    async def _call(self, route: ModelRoute, principal: billing_pb2.Principal) -> tuple[ProviderCall, str]:
         credential = await self.credentials.resolve(route.provider, principal.project_id)
-        adapter = self.adapters.get(route.provider.protocol)
-        if adapter is None:
-            raise GatewayError(502, f"Provider {route.provider.id} speaks {route.provider.protocol!r}, "
-                                    "which this gateway cannot call yet.", code="provider_unsupported")
-        try:
-            result = await adapter.complete(route.provider.id, credential, route.upstream_id, body)
-        except UpstreamError as failure:
-            raise upstream_gateway_error(failure) from None
-        attempt = router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
-                                     latency_ms=result.latency_ms)
+        call = ProviderCall(route.provider, credential, route.upstream_id, route.max_output_tokens)
+        return call, credential.source
 
-        usage = usage_mod.from_response(result.response, body)
+    def _failed(self, plan: Plan, route: ModelRoute, failure: UpstreamError, started: float) -> None:
+        plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome=failure.outcome,
+                                                latency_ms=int((time.perf_counter() - started) * 1000)))
+        log.warning("upstream attempt failed", extra={"fields": {
+            "request_id": plan.request_id, "provider": route.provider.id, "model": route.id,
+            "outcome": failure.outcome, "retryable": failure.retryable}})
+
+    # -- non-streaming --------------------------------------------------------------
+
+    async def complete(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest) -> tuple[
+            bytes, router_pb2.ReceiptFacts]:
+        plan = self.plan(principal, request)
+        await self._lookup_cache(principal, request, plan)
+        for position, route in enumerate(plan.candidates):
+            call, credential_source = await self._call(route, principal)
+            started = time.perf_counter()
+            try:
+                result = await self.adapters[route.provider.protocol].complete(call, plan.body)
+            except UpstreamError as failure:
+                self._failed(plan, route, failure, started)
+                if failure.retryable and position + 1 < len(plan.candidates):
+                    continue
+                raise upstream_gateway_error(failure) from None
+            plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
+                                                    latency_ms=result.latency_ms))
+            usage = usage_mod.from_response(result.response, plan.body)
+            facts = await self._settle(principal, plan, route, usage, ids.new_receipt_id(), credential_source, "ok")
+            response = result.response
+            response["nextmodel"] = nextmodel_object(facts)
+            return orjson.dumps(response), facts
+        raise AssertionError("a plan always has a candidate")
+
+    # -- streaming ------------------------------------------------------------------
+
+    async def stream(self, principal: billing_pb2.Principal,
+                     request: router_pb2.ChatRequest) -> AsyncIterator[router_pb2.ChatStreamEvent]:
+        plan = self.plan(principal, request)
+        await self._lookup_cache(principal, request, plan)
+        for position, route in enumerate(plan.candidates):
+            call, credential_source = await self._call(route, principal)
+            chunks = self.adapters[route.provider.protocol].stream(call, plan.body)
+            started = time.perf_counter()
+            first: dict | None = None
+            try:
+                first = await anext(chunks)
+            except StopAsyncIteration:
+                failure = UpstreamError(route.provider.id, "stream", f"{route.provider.id} sent an empty stream",
+                                        retryable=True)
+            except UpstreamError as error:
+                failure = error
+            if first is not None:
+                break
+            self._failed(plan, route, failure, started)
+            if not (failure.retryable and position + 1 < len(plan.candidates)):
+                raise upstream_gateway_error(failure)
+        plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
+                                                latency_ms=int((time.perf_counter() - started) * 1000)))
+
+        receipt_id = ids.new_receipt_id()
+        yield router_pb2.ChatStreamEvent(start=router_pb2.ReceiptFacts(
+            request_id=plan.request_id, receipt_id=receipt_id, served_mode=router_pb2.SERVED_MODE_FRESH,
+            usage_source=router_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,
+            requested_model=plan.requested, served_model=route.id, price_version=route.price_version,
+            route_reason=plan.reason,
+        ))
+        accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested)
+        failure: UpstreamError | None = None
+        try:
+            ready = accumulator.push(first)
+            if ready is not None:
+                yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(ready))
+            async for chunk in chunks:
+                ready = accumulator.push(chunk)
+                if ready is not None:
+                    yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(ready))
+        except UpstreamError as error:
+            failure = error
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away: the upstream call is closed with this generator; what was
+            # produced so far is still billed, so settle it where cancellation cannot reach.
+            await chunks.aclose()
+            self._in_background(self._settle(principal, plan, route, accumulator.usage(plan.body), receipt_id,
+                                             credential_source, "client_cancelled"))
+            raise
+        usage = accumulator.usage(plan.body)
+        if failure is not None:
+            self._failed(plan, route, failure, started)
+            await self._settle(principal, plan, route, usage, receipt_id, credential_source, "upstream_error")
+            held = accumulator.flush()
+            if held is not None:
+                yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(held))
+            error = upstream_gateway_error(failure)
+            yield router_pb2.ChatStreamEvent(error=error.to_proto())
+            return
+        facts = await self._settle(principal, plan, route, usage, receipt_id, credential_source, "ok")
+        for chunk in accumulator.finish(usage, nextmodel_object(facts)):
+            yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(chunk))
+        yield router_pb2.ChatStreamEvent(final=facts)
+
+    def _in_background(self, work) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- settling -------------------------------------------------------------------
+
+    async def _settle(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute, usage: usage_mod.Usage,
+                      receipt_id: str, credential_source: str, status: str) -> router_pb2.ReceiptFacts:
+        """Price the usage from the catalog copy and record it in billing; returns the receipt facts."""
         list_cost = money.request_cost_nano(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -120,15 +281,13 @@ class ChatFlow:
             cached_input_per_mtok=route.cached_input_per_mtok,
             output_per_mtok=route.output_per_mtok,
         )
-        latency_ms = int((time.perf_counter() - started) * 1000)
-        receipt_id = ids.new_receipt_id()
-        settled = await self.billing.settle(billing_pb2.SettleRequest(
-            request_id=request_id,
+        await self.billing.settle(billing_pb2.SettleRequest(
+            request_id=plan.request_id,
             receipt_id=receipt_id,
             key_id=principal.key_id,
             project_id=principal.project_id,
             team_id=principal.team_id,
-            requested_model=requested,
+            requested_model=plan.requested,
             served_model=route.id,
             provider=route.provider.id,
             served_mode="fresh",
@@ -142,22 +301,20 @@ class ChatFlow:
                 cached_input_per_mtok_usd=str(route.cached_input_per_mtok or ""),
                 output_per_mtok_usd=str(route.output_per_mtok),
             ),
-            latency_ms=latency_ms,
-            status="ok",
-            tags={**principal.tags, **request.tags},
-            credential_source=credential.source,
-            route_reason="requested model",
+            latency_ms=int((time.perf_counter() - plan.started) * 1000),
+            status=status,
+            tags=plan.tags,
+            credential_source=credential_source,
+            route_reason=plan.reason,
             created_unix_ms=int(time.time() * 1000),
         ))
-        if settled is not None and settled.list_cost_nano_usd != list_cost:
-            log.error("billing priced differently", extra={"fields": {"request_id": request_id}})
-        facts = router_pb2.ReceiptFacts(
-            request_id=request_id,
-            receipt_id=settled.id if settled is not None else receipt_id,
+        return router_pb2.ReceiptFacts(
+            request_id=plan.request_id,
+            receipt_id=receipt_id,
             served_mode=router_pb2.SERVED_MODE_FRESH,
             usage_source=_USAGE_SOURCE[usage.source],
             provider=route.provider.id,
-            requested_model=requested,
+            requested_model=plan.requested,
             served_model=route.id,
             list_cost_nano_usd=list_cost,
             discount_nano_usd=0,
@@ -169,12 +326,14 @@ class ChatFlow:
                 reasoning_tokens=usage.reasoning_tokens,
             ),
             price_version=route.price_version,
-            route_reason="requested model",
-            attempts=[attempt],
+            route_reason=plan.reason,
+            attempts=plan.attempts,
         )
-        response = result.response
-        response["nextmodel"] = nextmodel_object(facts)
-        return ChatOutcome(body_json=orjson.dumps(response), receipt=facts)
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else " See GET /v1/models."
 
 
 _USAGE_SOURCE = {
@@ -202,17 +361,22 @@ def nextmodel_object(facts: router_pb2.ReceiptFacts) -> dict:
         "discount_usd": money.usd(facts.discount_nano_usd),
         "cost_usd": money.usd(facts.charged_cost_nano_usd),
         "route_reason": facts.route_reason,
+        "attempts": [{"provider": a.provider, "model": a.model, "outcome": a.outcome, "latency_ms": a.latency_ms}
+                     for a in facts.attempts],
     }
 
 
 def upstream_gateway_error(failure: UpstreamError) -> GatewayError:
-    """What the caller sees when the provider failed (after fallbacks, once they exist)."""
+    """What the caller sees when the provider failed (after every fallback)."""
     if failure.kind == "timeout":
         return GatewayError(504, f"Provider {failure.provider} did not answer in time. Retry the request.",
                             code="upstream_timeout", type="server_error")
     if failure.status == 429:
         return GatewayError(429, f"Provider {failure.provider} is rate limiting requests. Retry later.",
                             code="upstream_rate_limited", retry_after_seconds=failure.retry_after or 1)
+    if failure.status == 529:
+        return GatewayError(503, f"Provider {failure.provider} is overloaded. Retry shortly.",
+                            code="upstream_overloaded", type="server_error", retry_after_seconds=1)
     if failure.status in (400, 404, 413, 422):
         return GatewayError(400, f"Provider {failure.provider} rejected the request: {failure.message}",
                             code="upstream_rejected")

@@ -9,7 +9,7 @@ import httpx
 from nextmodel.billing.v1 import billing_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry
-from nextmodel_router.adapters import OpenAICompatAdapter
+from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
@@ -46,7 +46,10 @@ class Router:
             cache=CacheClient(cache_channel, settings.internal_timeout),
             billing=self.billing,
             credentials=PlatformCredentials(settings),
-            openai_adapter=OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
+            adapters={
+                "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
+                "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
+            },
         )
         self.auth = KeyAuthenticator(billing_pb2_grpc.BillingServiceStub(billing_channel), settings.internal_timeout)
 

@@ -16,6 +16,9 @@ from nextmodel_router.clients import BillingClient
 
 log = logging.getLogger(__name__)
 
+INTERNAL_ERROR = GatewayError(500, "The gateway failed to process the request. Retry it; if it keeps failing, "
+                                   "contact the operator with the x-request-id.", code="internal_error")
+
 
 def _authorization(context: grpc.aio.ServicerContext) -> str | None:
     for key, value in context.invocation_metadata() or ():
@@ -34,15 +37,32 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def ChatCompletion(self, request, context):
         try:
             principal = await self.auth.authenticate(_authorization(context))
-            outcome = await self.flow.complete(principal, request)
+            body_json, receipt = await self.flow.complete(principal, request)
         except GatewayError as error:
             await error.abort(context)
         except Exception:
             log.exception("chat completion failed", extra={"fields": {"request_id": request.request_id}})
-            await GatewayError(500, "The gateway failed to process the request. Retry it; if it keeps "
-                                    "failing, contact the operator with the x-request-id.",
-                               code="internal_error").abort(context)
-        return router_pb2.ChatResponse(body_json=outcome.body_json, receipt=outcome.receipt)
+            await INTERNAL_ERROR.abort(context)
+        return router_pb2.ChatResponse(body_json=body_json, receipt=receipt)
+
+    async def StreamChatCompletion(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            events = self.flow.stream(principal, request)
+            start = await anext(events)
+        except GatewayError as error:
+            await error.abort(context)
+        except Exception:
+            log.exception("stream failed to start", extra={"fields": {"request_id": request.request_id}})
+            await INTERNAL_ERROR.abort(context)
+        yield start
+        try:
+            async for event in events:
+                yield event
+        except Exception:
+            # After the first byte an error is an event of the stream, not a broken connection.
+            log.exception("stream failed", extra={"fields": {"request_id": request.request_id}})
+            yield router_pb2.ChatStreamEvent(error=INTERNAL_ERROR.to_proto())
 
     async def ListModels(self, request, context):
         try:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
-from nextmodel_common.errors import GatewayError
+from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.errors import error_response, rpc_error_response
 
@@ -41,17 +43,20 @@ def parse_tags(header: str | None) -> dict[str, str]:
     return tags
 
 
-def receipt_headers(receipt: router_pb2.ReceiptFacts) -> dict[str, str]:
+def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -> dict[str, str]:
+    """The x-nextmodel-* headers. A stream starts before usage and cost are known; those
+    arrive in its last chunk's `nextmodel` object instead."""
     headers = {
         "x-request-id": receipt.request_id,
         "x-nextmodel-served-mode": SERVED_MODE.get(receipt.served_mode, "fresh"),
-        "x-nextmodel-usage-source": USAGE_SOURCE.get(receipt.usage_source, "upstream"),
         "x-nextmodel-receipt-id": receipt.receipt_id,
         "x-nextmodel-receipt-url": f"/v1/receipts/{receipt.receipt_id}",
         "x-nextmodel-provider": receipt.provider,
         "x-nextmodel-model": receipt.served_model,
-        "x-nextmodel-cost-usd": money.usd(receipt.charged_cost_nano_usd),
     }
+    if settled:
+        headers["x-nextmodel-usage-source"] = USAGE_SOURCE.get(receipt.usage_source, "upstream")
+        headers["x-nextmodel-cost-usd"] = money.usd(receipt.charged_cost_nano_usd)
     if receipt.HasField("budget_remaining_nano_usd"):
         headers["x-nextmodel-budget-remaining"] = money.usd(receipt.budget_remaining_nano_usd)
     return headers
@@ -69,9 +74,6 @@ def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2
     stream = body.get("stream", False)
     if stream not in (True, False, None):
         raise GatewayError(400, "'stream' must be a boolean.", param="stream", code="invalid_type")
-    if stream:
-        raise GatewayError(400, "Streaming is not available on this gateway version yet; send stream: false.",
-                           param="stream", code="unsupported_parameter")
     cache_header = request.headers.get("x-nextmodel-cache", "").strip().lower()
     if cache_header and cache_header not in _CACHE_MODES:
         raise GatewayError(400, "x-nextmodel-cache must be one of on, off, refresh.", param="x-nextmodel-cache",
@@ -96,8 +98,53 @@ async def chat_completions(request: Request, upstreams: UpstreamsDep, auth: Auth
         chat_request = to_chat_request(await request.body(), request, request_id)
     except GatewayError as error:
         return error_response(error, request_id)
+    if chat_request.stream:
+        return await _stream(chat_request, upstreams, auth, settings)
     try:
         answer = await upstreams.router.ChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)
     except grpc.aio.AioRpcError as failure:
         return rpc_error_response(failure, request_id)
     return Response(answer.body_json, media_type="application/json", headers=receipt_headers(answer.receipt))
+
+
+async def _stream(chat_request: router_pb2.ChatRequest, upstreams, auth, settings) -> Response:
+    """Server-sent events. Failures before the stream starts are plain HTTP errors."""
+    call = upstreams.router.StreamChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)
+    try:
+        start = await call.read()
+    except grpc.aio.AioRpcError as failure:
+        return rpc_error_response(failure, chat_request.request_id)
+    if start is grpc.aio.EOF or start.WhichOneof("event") != "start":
+        call.cancel()
+        return error_response(GatewayError(502, "The router ended the stream before it started.",
+                                           code="stream_error"), chat_request.request_id)
+    headers = receipt_headers(start.start, settled=False) | {"cache-control": "no-cache", "x-accel-buffering": "no"}
+    return StreamingResponse(_events(call), media_type="text/event-stream", headers=headers)
+
+
+def _sse_error(error: GatewayError) -> bytes:
+    return b"data: " + orjson.dumps(error.to_openai()) + b"\n\n"
+
+
+async def _events(call) -> AsyncIterator[bytes]:
+    # When the client disconnects, Starlette cancels this generator; cancelling the gRPC
+    # call then cancels the router's work and the upstream request.
+    try:
+        while True:
+            event = await call.read()
+            if event is grpc.aio.EOF:
+                yield _sse_error(GatewayError(502, "The stream ended unexpectedly.", code="stream_error"))
+                return
+            kind = event.WhichOneof("event")
+            if kind == "chunk_json":
+                yield b"data: " + event.chunk_json + b"\n\n"
+            elif kind == "final":
+                yield b"data: [DONE]\n\n"
+                return
+            elif kind == "error":
+                yield _sse_error(GatewayError.from_proto(event.error))
+                return
+    except grpc.aio.AioRpcError as failure:
+        yield _sse_error(from_rpc_error(failure, "router"))
+    finally:
+        call.cancel()

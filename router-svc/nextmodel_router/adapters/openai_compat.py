@@ -1,17 +1,30 @@
-"""The OpenAI-compatible family: OpenAI itself and the many providers that speak its protocol."""
+"""The OpenAI-compatible family: OpenAI, DeepSeek, Qwen, Doubao, Kimi, GLM, MiniMax, Gemini,
+Mistral, xAI and the rest. Their differences are data (the provider's `quirks` in the catalog):
+
+- `cached_tokens_field`: where usage reports cached prompt tokens when it is not OpenAI's
+  `prompt_tokens_details.cached_tokens` (DeepSeek: `prompt_cache_hit_tokens`; Kimi: `cached_tokens`).
+- `stream_usage`: how to get usage on a stream: `stream_options` (ask for the usage chunk),
+  `always` (sent without asking), or `none` (never sent: NextModel counts and marks it estimated).
+- `max_tokens_field`: the name the provider wants for the output cap (`max_tokens` for providers
+  that do not know `max_completion_tokens`).
+- `drop_params`: parameters the provider refuses and that cannot change the answer's shape.
+- `unsupported_params`: parameters the provider cannot honour; a request using them goes to
+  another candidate or gets a 400 naming the provider and the parameter.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
 
-from nextmodel_router.adapters.base import UpstreamError, UpstreamResult
-from nextmodel_router.credentials import Credential
-
-RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+from nextmodel_router.adapters.base import (
+    ProviderCall, Unsupported, UpstreamError, UpstreamResult, http_error, sse_events, transport_error,
+)
+from nextmodel_router.catalog_copy import ProviderInfo
 
 
 class OpenAICompatAdapter:
@@ -19,52 +32,98 @@ class OpenAICompatAdapter:
         self.client = client
         self.total_timeout = total_timeout
 
-    async def complete(self, provider: str, credential: Credential, upstream_model: str, body: dict) -> UpstreamResult:
+    def check(self, provider: ProviderInfo, body: dict) -> None:
+        for param in provider.quirks.get("unsupported_params", ()):
+            if body.get(param) not in (None, False):
+                raise Unsupported(provider.id, param, "the provider does not support it")
+
+    def _request(self, call: ProviderCall, body: dict, *, stream: bool) -> tuple[str, bytes, dict]:
+        quirks = call.quirks
         payload = dict(body)
-        payload["model"] = upstream_model
-        payload.pop("stream", None)
-        payload.pop("stream_options", None)
+        payload["model"] = call.upstream_model
+        for param in quirks.get("drop_params", ()):
+            payload.pop(param, None)
+        cap_field = quirks.get("max_tokens_field")
+        if cap_field and "max_completion_tokens" in payload and cap_field != "max_completion_tokens":
+            payload.setdefault(cap_field, payload.pop("max_completion_tokens"))
+        if stream:
+            payload["stream"] = True
+            options = dict(payload.get("stream_options") or {})
+            if quirks.get("stream_usage", "stream_options") == "stream_options":
+                options["include_usage"] = True
+            if options:
+                payload["stream_options"] = options
+            else:
+                payload.pop("stream_options", None)
+        else:
+            payload.pop("stream", None)
+            payload.pop("stream_options", None)
         headers = {"content-type": "application/json"}
-        if credential.api_key:
-            headers["authorization"] = f"Bearer {credential.api_key}"
+        if call.credential.api_key:
+            headers["authorization"] = f"Bearer {call.credential.api_key}"
+        return f"{call.credential.base_url}/chat/completions", orjson.dumps(payload), headers
+
+    async def complete(self, call: ProviderCall, body: dict) -> UpstreamResult:
+        url, payload, headers = self._request(call, body, stream=False)
+        provider = call.provider.id
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.total_timeout):
-                response = await self.client.post(
-                    f"{credential.base_url}/chat/completions", content=orjson.dumps(payload), headers=headers
-                )
-        except (httpx.TimeoutException, TimeoutError):
-            raise UpstreamError(provider, "timeout", f"{provider} did not answer in time", retryable=True) from None
-        except httpx.TransportError as failure:
-            raise UpstreamError(
-                provider, "connect", f"could not reach {provider} ({type(failure).__name__})", retryable=True
-            ) from None
+                response = await self.client.post(url, content=payload, headers=headers)
+        except (httpx.TransportError, TimeoutError) as failure:
+            raise transport_error(provider, failure) from None
         latency_ms = int((time.perf_counter() - started) * 1000)
         if response.status_code >= 400:
-            raise _http_error(provider, response)
+            raise http_error(provider, response.status_code, response.content, response.headers)
         try:
             answer = orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise UpstreamError(provider, "protocol", f"{provider} answered with invalid JSON", retryable=True) from None
+            raise UpstreamError(provider, "protocol", f"{provider} answered with invalid JSON",
+                                retryable=True) from None
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
             raise UpstreamError(provider, "protocol", f"{provider} answered without choices", retryable=True)
+        normalise_usage(answer, call.quirks)
         return UpstreamResult(response=answer, latency_ms=latency_ms)
 
+    async def stream(self, call: ProviderCall, body: dict) -> AsyncIterator[dict]:
+        url, payload, headers = self._request(call, body, stream=True)
+        provider = call.provider.id
+        try:
+            async with asyncio.timeout(self.total_timeout):
+                async with self.client.stream("POST", url, content=payload, headers=headers) as response:
+                    if response.status_code >= 400:
+                        raise http_error(provider, response.status_code, await response.aread(), response.headers)
+                    async for _event, data in sse_events(response):
+                        if data.startswith("[DONE]"):
+                            return
+                        try:
+                            chunk = orjson.loads(data)
+                        except orjson.JSONDecodeError:
+                            raise UpstreamError(provider, "stream", f"{provider} sent a broken stream event",
+                                                retryable=True) from None
+                        if "error" in chunk and "choices" not in chunk:
+                            error = chunk["error"]
+                            message = error.get("message", "") if isinstance(error, dict) else str(error)
+                            raise UpstreamError(provider, "stream", f"{provider} failed mid-stream: {message}",
+                                                retryable=True)
+                        if chunk.get("usage"):
+                            normalise_usage(chunk, call.quirks)
+                        yield chunk
+        except (httpx.TransportError, TimeoutError) as failure:
+            raise transport_error(provider, failure) from None
+        # A stream that ends without [DONE] was cut off.
+        raise UpstreamError(provider, "stream", f"{provider} ended the stream early", retryable=True)
 
-def _http_error(provider: str, response: httpx.Response) -> UpstreamError:
-    detail = ""
-    try:
-        error = orjson.loads(response.content).get("error")
-        if isinstance(error, dict):
-            detail = str(error.get("message") or "")
-        elif isinstance(error, str):
-            detail = error
-    except (orjson.JSONDecodeError, AttributeError):
-        pass
-    retry_after = response.headers.get("retry-after", "")
-    message = f"{provider} answered HTTP {response.status_code}" + (f": {detail[:500]}" if detail else "")
-    return UpstreamError(
-        provider, "http", message, status=response.status_code,
-        retryable=response.status_code in RETRYABLE_STATUS,
-        retry_after=int(retry_after) if retry_after.isdigit() else 0,
-    )
+
+def normalise_usage(answer: dict, quirks: dict) -> None:
+    """Report cached prompt tokens where OpenAI does (prompt_tokens_details.cached_tokens)."""
+    usage = answer.get("usage")
+    field = quirks.get("cached_tokens_field")
+    if not isinstance(usage, dict) or not field:
+        return
+    cached = usage.get(field)
+    if isinstance(cached, int):
+        details = usage.get("prompt_tokens_details")
+        if not isinstance(details, dict):
+            details = usage["prompt_tokens_details"] = {}
+        details.setdefault("cached_tokens", cached)

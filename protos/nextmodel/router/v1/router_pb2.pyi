@@ -135,14 +135,16 @@ class ChatResponse(_message.Message):
     def __init__(self, body_json: _Optional[bytes] = ..., receipt: _Optional[_Union[ReceiptFacts, _Mapping]] = ...) -> None: ...
 
 class ChatStreamEvent(_message.Message):
-    __slots__ = ("chunk_json", "final", "error")
+    __slots__ = ("start", "chunk_json", "final", "error")
+    START_FIELD_NUMBER: _ClassVar[int]
     CHUNK_JSON_FIELD_NUMBER: _ClassVar[int]
     FINAL_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    start: ReceiptFacts
     chunk_json: bytes
     final: ReceiptFacts
     error: Error
-    def __init__(self, chunk_json: _Optional[bytes] = ..., final: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+    def __init__(self, start: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., chunk_json: _Optional[bytes] = ..., final: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
 
 class Error(_message.Message):
     __slots__ = ("http_status", "type", "code", "param", "message", "retry_after_seconds")

@@ -83,8 +83,10 @@ class RouterServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamChatCompletion(self, request, context):
-        """Streaming chat completion: zero or more `chunk` messages, then exactly one
-        terminal message (`final` on success, `error` after the first chunk).
+        """Streaming chat completion: first a `start` message (sent once the provider has
+        produced its first chunk, so fallback can still happen before it), then `chunk`
+        messages, then exactly one terminal message: `final` on success, `error` when the
+        stream failed after it started. Failures before `start` are gRPC status codes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
