@@ -1,0 +1,58 @@
+# One image for all five services; the container command picks one:
+#   python -m nextmodel_edge.server      (HTTP 8080, the default)
+#   python -m nextmodel_router.server    (gRPC 50051)
+#   python -m nextmodel_cache.server     (gRPC 50052)
+#   python -m nextmodel_billing.server   (gRPC 50053)
+#   python -m nextmodel_catalog.server   (gRPC 50054)
+# Build from the repository root: docker build -t nextmodel:dev .
+# Pin PYTHON_IMAGE by digest in CI (python:3.11-slim@sha256:...) for reproducible builds.
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN python -m venv /opt/nextmodel \
+ && /opt/nextmodel/bin/pip install pip==25.3
+WORKDIR /src
+# Dependencies first, from pyproject.toml pinned by constraints.txt, so editing the code
+# reuses this layer. Every dependency ships a manylinux wheel, so no compiler is needed.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+ && /opt/nextmodel/bin/pip install -c constraints.txt -r /tmp/requirements.txt
+COPY README.md ./
+COPY protos ./protos
+COPY common ./common
+COPY edge ./edge
+COPY router-svc ./router-svc
+COPY cache-svc ./cache-svc
+COPY billing-svc ./billing-svc
+COPY catalog-svc ./catalog-svc
+COPY cli ./cli
+# A regular (not editable) install: the runtime stage needs only /opt/nextmodel.
+# pip compiles the .pyc files here, so nothing is written at run time.
+RUN /opt/nextmodel/bin/pip install -c constraints.txt . \
+ && /opt/nextmodel/bin/python -c "import nextmodel_edge.server, nextmodel_router.server, nextmodel_cache.server, nextmodel_billing.server, nextmodel_catalog.server"
+
+FROM ${PYTHON_IMAGE}
+# A fixed numeric uid/gid, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
+RUN groupadd --system --gid 10001 nextmodel \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin nextmodel \
+ && mkdir -p /app/.data \
+ && chown 10001:10001 /app/.data
+COPY --from=build /opt/nextmodel /opt/nextmodel
+# The root filesystem may be read-only: Python writes no bytecode, HOME points at /tmp (an
+# emptyDir or tmpfs in Kubernetes and compose). /app/.data holds the embedded SQLite files when
+# NEXTMODEL_DATABASE_URL is unset; with a read-only root it needs a volume of its own.
+ENV PATH=/opt/nextmodel/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
+    NEXTMODEL_BIND_HOST=0.0.0.0
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080 50051 50052 50053 50054
+# Python is PID 1: every service installs its own SIGTERM handler (health NOT_SERVING, then drain).
+CMD ["python", "-m", "nextmodel_edge.server"]
