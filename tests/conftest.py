@@ -87,17 +87,26 @@ async def _admin(url: str, statement: str) -> None:
         await connection.close()
 
 
+def _fresh_database(server_url: str) -> Iterator[str]:
+    name = f"nm_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    except OSError as failure:
+        missing_server(f"PostgreSQL ({failure})")
+    base, _, _ = server_url.rpartition("/")
+    yield f"{base}/{name}"
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def postgres_url(postgres_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the PostgreSQL server for one test, dropped afterwards."""
-    name = f"nm_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
-    except OSError as failure:
-        missing_server(f"PostgreSQL ({failure})")
-    base, _, _ = postgres_server_url.rpartition("/")
-    yield f"{base}/{name}"
-    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from _fresh_database(postgres_server_url)
+
+
+@pytest.fixture(scope="session")
+def session_postgres_url(postgres_server_url: str) -> Iterator[str]:
+    yield from _fresh_database(postgres_server_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -134,11 +143,31 @@ def stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def prod_stack(fake_upstream: FakeUpstream, tmp_path_factory, session_postgres_url: str,
+               redis_url: str) -> Iterator[Stack]:
+    """The same processes on production storage: PostgreSQL and Redis."""
+    running = Stack(
+        tmp_path_factory.mktemp("prod-stack"),
+        {**provider_env(fake_upstream), "NEXTMODEL_DATABASE_URL": session_postgres_url,
+         "NEXTMODEL_REDIS_URL": redis_url, "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2"},
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_stack(request) -> Stack:
+    """Tests of storage-dependent behaviour run on the embedded stack and the production one."""
+    return request.getfixturevalue("stack" if request.param == "sqlite" else "prod_stack")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """When a test that used the stack fails, show the services' last log lines with it."""
     outcome = yield
     report = outcome.get_result()
-    running = item.funcargs.get("stack") if hasattr(item, "funcargs") else None
+    funcargs = getattr(item, "funcargs", {})
+    running = funcargs.get("stack") or funcargs.get("any_stack") or funcargs.get("prod_stack")
     if report.failed and isinstance(running, Stack):
         report.sections.append(("stack log (last 60 lines)", "".join(running.log[-60:])))

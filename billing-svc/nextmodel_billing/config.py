@@ -16,8 +16,16 @@ class BillingSettings(BaseServiceSettings):
     bootstrap: bool = True
     # The development key to create; generated and printed when unset.
     dev_key: SecretStr | None = None
-    # Seconds the router may trust an authentication answer.
+    # Seconds the router may trust an authentication answer (so a revoked key stops within seconds).
     auth_cache_ttl_seconds: int = 5
+    # Guards /admin/v1 and the admin RPCs. Unset: admin calls are refused.
+    admin_key: SecretStr | None = None
+    # Encrypts projects' own provider keys at rest. The dev default is for laptops only.
+    secret_key: SecretStr = SecretStr("nextmodel-dev-secret-key-change-me")
+    # A reservation not settled or released within this time is released by the sweeper.
+    reservation_ttl_seconds: int = 900
+    # Rows per chunk of a usage export.
+    export_batch_rows: int = 5000
 
 
 @lru_cache

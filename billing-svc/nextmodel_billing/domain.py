@@ -11,6 +11,20 @@ import orjson
 from nextmodel_common import money
 
 
+# A cache hit costs half the fresh list price unless the project says otherwise.
+DEFAULT_CACHE_DISCOUNT_BPS = 5000
+DEFAULT_CACHE_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    enabled: bool = True
+    ttl_seconds: int = DEFAULT_CACHE_TTL_SECONDS
+    discount_bps: int = DEFAULT_CACHE_DISCOUNT_BPS
+    # A hit freezes one sample; sampled requests (temperature > 0, n > 1) are not cached by default.
+    cache_sampled: bool = False
+
+
 @dataclass(frozen=True)
 class Principal:
     key_id: str
@@ -20,6 +34,12 @@ class Principal:
     allowed_models: tuple[str, ...] = ()
     default_policy: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    requests_per_minute: int = 0
+    tokens_per_minute: int = 0
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    cache_shared_in_team: bool = False
+    has_budget: bool = False
+    own_key_providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,8 @@ class Usage:
     replayed_receipt_id: str = ""
     credential_source: str = "platform"
     route_reason: str = ""
+    reservation_id: str = ""
+    attempts: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,12 +106,14 @@ class Receipt:
     replayed_receipt_id: str
     credential_source: str
     route_reason: str
+    attempts: tuple[dict, ...] = ()
     signature: str = ""
 
     def canonical(self) -> bytes:
         """The bytes the signature covers: every field but the signature, keys sorted."""
         fields = asdict(self)
         fields.pop("signature")
+        fields["attempts"] = [dict(a) for a in self.attempts]
         return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
@@ -135,6 +159,7 @@ def build_receipt(usage: Usage, secret: bytes) -> Receipt:
         replayed_receipt_id=usage.replayed_receipt_id,
         credential_source=usage.credential_source,
         route_reason=usage.route_reason,
+        attempts=tuple(usage.attempts),
     )
     return sign(receipt, secret)
 
@@ -142,6 +167,22 @@ def build_receipt(usage: Usage, secret: bytes) -> Receipt:
 def sign(receipt: Receipt, secret: bytes) -> Receipt:
     signature = hmac.new(secret, receipt.canonical(), hashlib.sha256).hexdigest()
     return Receipt(**{**_shallow(receipt), "signature": signature})
+
+
+def receipt_from_dict(data: dict) -> Receipt:
+    """A receipt from its exported JSON (the canonical fields; rendered extras are ignored)."""
+    fields = {name: data[name] for name in Receipt.__dataclass_fields__ if name in data}
+    fields["price"] = PriceApplied(**{name: data["price"][name] for name in PriceApplied.__dataclass_fields__})
+    fields["tags"] = dict(fields.get("tags") or {})
+    fields["attempts"] = tuple(dict(a) for a in fields.get("attempts") or ())
+    return Receipt(**fields)
+
+
+def receipt_to_dict(receipt: Receipt) -> dict:
+    """The canonical fields as plain JSON types (what export writes and verify reads)."""
+    data = asdict(receipt)
+    data["attempts"] = [dict(a) for a in receipt.attempts]
+    return data
 
 
 def verify(receipt: Receipt, secret: bytes) -> bool:

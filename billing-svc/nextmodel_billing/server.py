@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
-from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
 from nextmodel_billing.config import BillingSettings, get_settings
 from nextmodel_billing.service import BillingService
-from nextmodel_billing.servicer import BillingServicer
+from nextmodel_billing.servicer import BillingAdminServicer, BillingServicer, UsageServicer
 from nextmodel_billing.store import SqlBillingStore
 from nextmodel_common import grpc_bootstrap, telemetry
 
 log = logging.getLogger("nextmodel.billing")
 
 
+def build_service(settings: BillingSettings) -> BillingService:
+    return BillingService(
+        SqlBillingStore(settings.database_url),
+        settings.receipt_secret.get_secret_value().encode(),
+        secret_key=settings.secret_key.get_secret_value().encode(),
+        admin_key=settings.admin_key.get_secret_value() if settings.admin_key else None,
+        reservation_ttl_seconds=settings.reservation_ttl_seconds,
+    )
+
+
 async def create(settings: BillingSettings, port: int | None = None):
-    service = BillingService(SqlBillingStore(settings.database_url), settings.receipt_secret.get_secret_value().encode())
+    service = build_service(settings)
     await service.store.open()
     if settings.bootstrap:
         dev_key = await service.bootstrap_dev(settings.dev_key.get_secret_value() if settings.dev_key else None)
@@ -27,9 +39,12 @@ async def create(settings: BillingSettings, port: int | None = None):
 
     def register(server):
         billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(service, settings.auth_cache_ttl_seconds), server
-        )
-        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
+            BillingServicer(service, settings.auth_cache_ttl_seconds), server)
+        admin_pb2_grpc.add_BillingAdminServiceServicer_to_server(BillingAdminServicer(service), server)
+        admin_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(service, settings.export_batch_rows), server)
+        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
+                admin_pb2.DESCRIPTOR.services_by_name["BillingAdminService"].full_name,
+                admin_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name]
 
     server = grpc_bootstrap.create_server(
         register, host=settings.bind_host, port=settings.billing_port if port is None else port
@@ -37,12 +52,32 @@ async def create(settings: BillingSettings, port: int | None = None):
     return service, server
 
 
+async def sweep_reservations(service: BillingService, every_seconds: float = 30.0) -> None:
+    """Release reservations whose request never settled (a router that died mid-request)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            released = await service.expire_reservations()
+            if released:
+                log.warning("expired reservations released", extra={"fields": {"count": released}})
+        except Exception:
+            log.exception("reservation sweep failed")
+
+
 async def main() -> None:
     settings = get_settings()
     telemetry.setup_logging("billing", settings.log_level)
     telemetry.setup_telemetry("billing")
     service, server = await create(settings)
-    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=service.store.close)
+    sweeper = asyncio.create_task(sweep_reservations(service))
+
+    async def stop() -> None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await service.store.close()
+
+    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=stop)
 
 
 if __name__ == "__main__":

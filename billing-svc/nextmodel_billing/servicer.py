@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 
 import grpc
 
-from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
-from nextmodel_billing.domain import PriceApplied, Receipt, Usage
+from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
+from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
+from nextmodel_billing.store.base import BudgetRow, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
+from nextmodel_billing.budgets import resets_at_ms
+from nextmodel_common.errors import GatewayError
 
 log = logging.getLogger(__name__)
+
+
+def _authorization(context) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            scheme, _, token = value.partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
 
 
 def receipt_to_proto(receipt: Receipt) -> billing_pb2.Receipt:
     fields = asdict(receipt)
     fields["price"] = billing_pb2.Price(**fields["price"])
+    fields["attempts"] = [billing_pb2.AttemptRecord(**a) for a in receipt.attempts]
     return billing_pb2.Receipt(**fields)
 
 
@@ -49,10 +62,19 @@ def usage_from_proto(request: billing_pb2.SettleRequest) -> Usage:
         replayed_receipt_id=request.replayed_receipt_id,
         credential_source=request.credential_source or "platform",
         route_reason=request.route_reason,
+        reservation_id=request.reservation_id,
+        attempts=tuple({"provider": a.provider, "model": a.model, "outcome": a.outcome, "latency_ms": a.latency_ms}
+                       for a in request.attempts),
     )
 
 
+def _valid_settlement(request: billing_pb2.SettleRequest) -> bool:
+    return bool(request.request_id and request.receipt_id and request.project_id)
+
+
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
+    """The router's calls: authenticate, reserve, settle, release, provider keys."""
+
     def __init__(self, service: BillingService, auth_cache_ttl_seconds: int) -> None:
         self.service = service
         self.auth_cache_ttl_seconds = auth_cache_ttl_seconds
@@ -63,6 +85,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         except AuthError as refused:
             log.info("key refused", extra={"fields": {"reason": str(refused)}})
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid API key")
+        cache = principal.cache
         return billing_pb2.Principal(
             key_id=principal.key_id,
             key_prefix=principal.key_prefix,
@@ -72,15 +95,47 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             default_policy=principal.default_policy,
             tags=principal.tags,
             cache_ttl_seconds=self.auth_cache_ttl_seconds,
-            cache_namespace=principal.project_id,
-            # Project cache settings arrive with the exact cache; until then: on, project-scoped.
-            cache_enabled=True,
+            cache_enabled=cache.enabled,
+            cache_ttl_entry_seconds=cache.ttl_seconds,
+            cache_discount_bps=cache.discount_bps,
+            cache_sampled=cache.cache_sampled,
+            cache_namespace=principal.team_id if principal.cache_shared_in_team else principal.project_id,
+            cache_shared_in_team=principal.cache_shared_in_team,
+            has_budget=principal.has_budget,
+            requests_per_minute=principal.requests_per_minute,
+            tokens_per_minute=principal.tokens_per_minute,
+            own_key_providers=principal.own_key_providers,
         )
 
+    async def Reserve(self, request, context):
+        try:
+            result = await self.service.reserve(request_id=request.request_id, key_id=request.key_id,
+                                                project_id=request.project_id, team_id=request.team_id,
+                                                amount_nano_usd=request.amount_nano_usd)
+        except GatewayError as error:
+            await error.abort(context)
+        if result is None:
+            return billing_pb2.Reservation()
+        reservation = billing_pb2.Reservation(reservation_id=result.reservation_id,
+                                              soft_limit_exceeded=result.soft_exceeded)
+        if result.remaining_nano_usd is not None:
+            reservation.budget_remaining_nano_usd = result.remaining_nano_usd
+        return reservation
+
+    async def Release(self, request, context):
+        await self.service.release(request.reservation_id, request.request_id)
+        return billing_pb2.ReleaseResponse()
+
     async def Settle(self, request, context):
-        if not (request.request_id and request.receipt_id and request.project_id):
+        if not _valid_settlement(request):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id, receipt_id and project_id are required")
         return receipt_to_proto(await self.service.settle(usage_from_proto(request)))
+
+    async def SettleBatch(self, request, context):
+        if not all(_valid_settlement(s) for s in request.settlements):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id, receipt_id and project_id are required")
+        stored = await self.service.settle_batch([usage_from_proto(s) for s in request.settlements])
+        return billing_pb2.SettleBatchResponse(receipt_ids=[r.id for r in stored])
 
     async def GetReceipt(self, request, context):
         receipt = await self.service.receipt(request.receipt_id, request.project_id or None)
@@ -93,3 +148,209 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "project_id is required")
         found = await self.service.receipts(request.project_id, limit=request.limit or 100, after_id=request.after_id)
         return billing_pb2.ListReceiptsResponse(receipts=[receipt_to_proto(r) for r in found])
+
+    async def GetProviderKey(self, request, context):
+        try:
+            api_key = await self.service.provider_key(request.project_id, request.provider)
+        except GatewayError as error:
+            await error.abort(context)
+        return billing_pb2.ProviderKey(present=api_key is not None, api_key=api_key or "")
+
+
+def team_to_proto(team: TeamRow) -> admin_pb2.Team:
+    return admin_pb2.Team(**asdict(team))
+
+
+def cache_to_proto(cache: CacheSettings) -> admin_pb2.CacheSettings:
+    return admin_pb2.CacheSettings(enabled=cache.enabled, ttl_seconds=cache.ttl_seconds,
+                                   discount_bps=cache.discount_bps, cache_sampled=cache.cache_sampled)
+
+
+def cache_from_proto(cache: admin_pb2.CacheSettings) -> CacheSettings:
+    return CacheSettings(enabled=cache.enabled, ttl_seconds=cache.ttl_seconds, discount_bps=cache.discount_bps,
+                         cache_sampled=cache.cache_sampled)
+
+
+def project_to_proto(project: ProjectRow) -> admin_pb2.Project:
+    return admin_pb2.Project(id=project.id, team_id=project.team_id, name=project.name,
+                             created_unix_ms=project.created_unix_ms, cache=cache_to_proto(project.cache))
+
+
+def key_to_proto(key: KeyRow) -> admin_pb2.ApiKey:
+    return admin_pb2.ApiKey(
+        id=key.id, project_id=key.project_id, prefix=key.prefix, name=key.name, created_unix_ms=key.created_unix_ms,
+        expires_unix_ms=key.expires_unix_ms or 0, revoked=key.revoked_unix_ms is not None,
+        allowed_models=key.allowed_models, default_policy=key.default_policy, tags=key.tags,
+        requests_per_minute=key.requests_per_minute, tokens_per_minute=key.tokens_per_minute,
+    )
+
+
+def budget_to_proto(budget: BudgetRow, now_ms: int) -> admin_pb2.Budget:
+    return admin_pb2.Budget(
+        id=budget.id, scope=budget.scope, scope_id=budget.scope_id, period=budget.period,
+        limit_nano_usd=budget.limit_nano_usd, hard=budget.hard, period_key=budget.period_key,
+        spent_nano_usd=budget.spent_nano_usd, reserved_nano_usd=budget.reserved_nano_usd,
+        resets_unix_ms=resets_at_ms(budget.period, now_ms),
+    )
+
+
+def _guarded(method):
+    """Admin RPCs: check the admin key, then turn GatewayError into the gRPC answer."""
+
+    async def wrapper(self, request, context):
+        try:
+            self.service.require_admin(_authorization(context))
+            return await method(self, request, context)
+        except GatewayError as error:
+            await error.abort(context)
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
+    def __init__(self, service: BillingService) -> None:
+        self.service = service
+
+    @_guarded
+    async def CreateTeam(self, request, context):
+        return team_to_proto(await self.service.create_team(request.name, request.cache_shared))
+
+    @_guarded
+    async def ListTeams(self, request, context):
+        return admin_pb2.ListTeamsResponse(teams=[team_to_proto(t) for t in await self.service.store.list_teams()])
+
+    @_guarded
+    async def CreateProject(self, request, context):
+        cache = cache_from_proto(request.cache) if request.HasField("cache") else None
+        return project_to_proto(await self.service.create_project(request.team_id, request.name, cache))
+
+    @_guarded
+    async def UpdateProject(self, request, context):
+        return project_to_proto(await self.service.update_project(
+            request.project_id, request.name if request.HasField("name") else None,
+            cache_from_proto(request.cache) if request.HasField("cache") else None))
+
+    @_guarded
+    async def ListProjects(self, request, context):
+        return admin_pb2.ListProjectsResponse(
+            projects=[project_to_proto(p) for p in await self.service.store.list_projects(request.team_id)])
+
+    @_guarded
+    async def CreateKey(self, request, context):
+        key, secret = await self.service.create_key(
+            request.project_id, request.name, expires_unix_ms=request.expires_unix_ms,
+            allowed_models=tuple(request.allowed_models), default_policy=request.default_policy,
+            tags=dict(request.tags), requests_per_minute=request.requests_per_minute,
+            tokens_per_minute=request.tokens_per_minute)
+        return admin_pb2.CreatedKey(key=key_to_proto(key), secret=secret)
+
+    @_guarded
+    async def UpdateKey(self, request, context):
+        changes: dict = {}
+        for field in ("name", "expires_unix_ms", "default_policy", "requests_per_minute", "tokens_per_minute"):
+            if request.HasField(field):
+                changes[field] = getattr(request, field)
+        if request.set_allowed_models:
+            changes["allowed_models"] = tuple(request.allowed_models)
+        if request.set_tags:
+            changes["tags"] = dict(request.tags)
+        return key_to_proto(await self.service.update_key(request.key_id, changes))
+
+    @_guarded
+    async def ListKeys(self, request, context):
+        return admin_pb2.ListKeysResponse(keys=[key_to_proto(k) for k in await self.service.store.list_keys(
+            request.project_id)])
+
+    @_guarded
+    async def RevokeKey(self, request, context):
+        return key_to_proto(await self.service.revoke_key(request.key_id))
+
+    @_guarded
+    async def SetBudget(self, request, context):
+        budget = await self.service.set_budget(request.scope, request.scope_id, request.period,
+                                               request.limit_nano_usd, request.hard)
+        return budget_to_proto(budget, _now())
+
+    @_guarded
+    async def ListBudgets(self, request, context):
+        now = _now()
+        found = await self.service.store.list_budgets(request.scope, request.scope_id, now_ms=now)
+        return admin_pb2.ListBudgetsResponse(budgets=[budget_to_proto(b, now) for b in found])
+
+    @_guarded
+    async def DeleteBudget(self, request, context):
+        if not await self.service.store.delete_budget(request.budget_id):
+            raise GatewayError(404, f"No budget {request.budget_id!r}.", param="budget_id", code="budget_not_found")
+        return admin_pb2.DeleteBudgetResponse()
+
+    @_guarded
+    async def SetProviderKey(self, request, context):
+        updated = await self.service.set_provider_key(request.project_id, request.provider, request.api_key)
+        return admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=request.provider, present=True,
+                                         updated_unix_ms=updated)
+
+    @_guarded
+    async def DeleteProviderKey(self, request, context):
+        deleted = await self.service.store.delete_provider_key(request.project_id, request.provider)
+        if not deleted:
+            raise GatewayError(404, f"No {request.provider} key stored for project {request.project_id!r}.",
+                               param="provider", code="provider_key_not_found")
+        return admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=request.provider, present=False)
+
+    @_guarded
+    async def ListProviderKeys(self, request, context):
+        return admin_pb2.ListProviderKeysResponse(keys=[
+            admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=provider, present=True,
+                                      updated_unix_ms=updated)
+            for provider, updated in await self.service.store.list_provider_keys(request.project_id)])
+
+
+def usage_filter(query: admin_pb2.UsageQuery) -> UsageFilter:
+    return UsageFilter(start_unix_ms=query.start_unix_ms, end_unix_ms=query.end_unix_ms,
+                       project_id=query.project_id, team_id=query.team_id, key_id=query.key_id, model=query.model,
+                       provider=query.provider, served_mode=query.served_mode, tags=dict(query.tags))
+
+
+def _group(totals: UsageTotals) -> admin_pb2.UsageGroup:
+    return admin_pb2.UsageGroup(**asdict(totals))
+
+
+class UsageServicer(admin_pb2_grpc.UsageServiceServicer):
+    def __init__(self, service: BillingService, export_batch_rows: int) -> None:
+        self.service = service
+        self.export_batch_rows = export_batch_rows
+
+    async def GetUsage(self, request, context):
+        try:
+            caller = await self.service.caller(_authorization(context))
+            groups, total = await self.service.usage(caller, request.group_by, usage_filter(request))
+        except GatewayError as error:
+            await error.abort(context)
+        return admin_pb2.UsageSummary(groups=[_group(g) for g in groups], total=_group(total))
+
+    async def ExportUsage(self, request, context):
+        try:
+            caller = await self.service.caller(_authorization(context))
+            chunks = await self.service.export(caller, usage_filter(request), request.format or "csv",
+                                               self.export_batch_rows)
+        except GatewayError as error:
+            await error.abort(context)
+        async for data in chunks:
+            yield admin_pb2.ExportChunk(data=data)
+
+    async def GetReceipt(self, request, context):
+        try:
+            caller = await self.service.caller(_authorization(context))
+            receipt = await self.service.receipt(request.receipt_id, None if caller.admin else caller.project_id)
+            if receipt is None:
+                raise GatewayError(404, f"No receipt {request.receipt_id!r} in this project.", param="receipt_id",
+                                   code="receipt_not_found")
+        except GatewayError as error:
+            await error.abort(context)
+        return receipt_to_proto(receipt)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+

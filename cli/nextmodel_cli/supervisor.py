@@ -43,23 +43,27 @@ class StartupFailed(Exception):
     pass
 
 
-def dev_key(data_dir: Path) -> str:
-    """NEXTMODEL_DEV_KEY, else the key kept in .data/dev-key (made once), so restarts keep working."""
-    if os.environ.get("NEXTMODEL_DEV_KEY"):
-        return os.environ["NEXTMODEL_DEV_KEY"]
-    path = data_dir / "dev-key"
+def kept_secret(data_dir: Path, variable: str, filename: str, prefix: str) -> str:
+    """The variable's value, else a secret kept in .data/<filename> (made once), so restarts keep working."""
+    if os.environ.get(variable):
+        return os.environ[variable]
+    path = data_dir / filename
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
-    key = "nm-" + secrets.token_urlsafe(32)
-    path.write_text(key + "\n")
+    value = prefix + secrets.token_urlsafe(32)
+    path.write_text(value + "\n")
     path.chmod(0o600)
-    return key
+    return value
 
 
-def service_env(key: str) -> dict[str, str]:
+def service_env(data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["NEXTMODEL_DEV_KEY"] = key
+    env["NEXTMODEL_DEV_KEY"] = kept_secret(data_dir, "NEXTMODEL_DEV_KEY", "dev-key", "nm-")
+    env["NEXTMODEL_ADMIN_KEY"] = kept_secret(data_dir, "NEXTMODEL_ADMIN_KEY", "admin-key", "nm-admin-")
+    env["NEXTMODEL_SECRET_KEY"] = kept_secret(data_dir, "NEXTMODEL_SECRET_KEY", "secret-key", "")
+    env["NEXTMODEL_RECEIPT_SECRET"] = kept_secret(data_dir, "NEXTMODEL_RECEIPT_SECRET", "receipt-secret", "")
+    env.setdefault("NEXTMODEL_ROUTER_OUTBOX_PATH", str(data_dir / "router-outbox.db"))
     env.setdefault("PYTHONUNBUFFERED", "1")
     for spec in SERVICES:
         port = int(env.get(spec.port_env, spec.default_port))
@@ -145,8 +149,8 @@ class Supervisor:
 
 async def run() -> int:
     data_dir = Path(os.environ.get("NEXTMODEL_DATA_DIR", ".data"))
-    key = dev_key(data_dir)
-    supervisor = Supervisor(service_env(key))
+    supervisor = Supervisor(service_env(data_dir))
+    key = supervisor.env["NEXTMODEL_DEV_KEY"]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,6 +175,7 @@ async def run() -> int:
         "\n"
         f"  NextModel is running at  http://127.0.0.1:{edge_port}/v1\n"
         f"  Development API key:     {key}\n"
+        f"  Admin key (/admin/v1):   {supervisor.env['NEXTMODEL_ADMIN_KEY']}\n"
         f"  Try: curl http://127.0.0.1:{edge_port}/v1/models -H 'Authorization: Bearer {key}'\n"
         "  Press Ctrl-C to stop.\n",
         flush=True,

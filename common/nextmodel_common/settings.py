@@ -28,3 +28,11 @@ class BaseServiceSettings(BaseSettings):
 def embedded_database_url(name: str) -> str:
     """The SQLite file an embedded service uses when NEXTMODEL_DATABASE_URL is unset."""
     return f"sqlite+aiosqlite:///.data/{name}.db"
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL ("sqlite+aiosqlite:///path"), or None for other databases and :memory:."""
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    return path if path and path != ":memory:" else None

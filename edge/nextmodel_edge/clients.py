@@ -7,6 +7,7 @@ import asyncio
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from nextmodel.billing.v1 import admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2_grpc
 from nextmodel_common import grpc_bootstrap
 from nextmodel_edge.config import EdgeSettings
@@ -22,6 +23,9 @@ class Upstreams:
         }
         self.channels = {name: grpc_bootstrap.channel(addr) for name, addr in self.addresses.items()}
         self.router = router_pb2_grpc.RouterServiceStub(self.channels["router"])
+        # Accounts, spend and receipts are billing's; it checks the caller's key itself.
+        self.admin = admin_pb2_grpc.BillingAdminServiceStub(self.channels["billing"])
+        self.usage = admin_pb2_grpc.UsageServiceStub(self.channels["billing"])
         self._health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in self.channels.items()}
 
     async def health(self, timeout: float) -> dict[str, str]:

@@ -2,6 +2,10 @@
 
 An authenticated key is trusted for the TTL billing gives (a few seconds), so a revoked
 key stops working within seconds while the hot path rarely pays a billing round trip.
+
+When billing cannot be reached, a key that authenticated within the last `stale_seconds`
+keeps working (its usage waits in the outbox); keys never seen before are refused with
+503, and budgeted keys are refused by the reservation step, which fails closed.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ _MAX_ENTRIES = 100_000
 
 
 class KeyAuthenticator:
-    def __init__(self, billing: billing_pb2_grpc.BillingServiceStub, timeout: float) -> None:
+    def __init__(self, billing: billing_pb2_grpc.BillingServiceStub, timeout: float,
+                 stale_seconds: float = 300.0) -> None:
         self.billing = billing
         self.timeout = timeout
+        self.stale_seconds = stale_seconds
         # sha256(key) -> (principal, expires at monotonic seconds). Raw keys are never kept.
         self._cache: dict[bytes, tuple[billing_pb2.Principal, float]] = {}
 
@@ -41,8 +47,11 @@ class KeyAuthenticator:
             )
         except grpc.aio.AioRpcError as failure:
             if failure.code() == grpc.StatusCode.UNAUTHENTICATED:
+                self._cache.pop(fingerprint, None)
                 raise GatewayError(401, "Invalid API key. Check the key, or create a new one.",
                                    code="invalid_api_key") from None
+            if cached and cached[1] + self.stale_seconds > now:
+                return cached[0]
             raise from_rpc_error(failure, "billing") from None
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()

@@ -14,18 +14,20 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import grpc
 import orjson
 
 from nextmodel.billing.v1 import billing_pb2
 from nextmodel.cache.v1 import cache_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
-from nextmodel_common.errors import GatewayError
+from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
 from nextmodel_router.catalog_copy import CatalogCopy, ModelRoute
 from nextmodel_router.clients import BillingClient, CacheClient
 from nextmodel_router.credentials import Credentials
+from nextmodel_router.ratelimit import RateLimiter
 from nextmodel_router.streaming import StreamAccumulator
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ class Plan:
     tags: dict[str, str]
     attempts: list[router_pb2.Attempt] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    reservation_id: str = ""
+    reserved_nano_usd: int = 0
+    budget_remaining_nano_usd: int | None = None
+    settled: bool = False
 
     @property
     def stream_usage_requested(self) -> bool:
@@ -79,12 +85,15 @@ class Plan:
 
 class ChatFlow:
     def __init__(self, catalog: CatalogCopy, cache: CacheClient, billing: BillingClient,
-                 credentials: Credentials, adapters: dict[str, Adapter]) -> None:
+                 credentials: Credentials, adapters: dict[str, Adapter], rate_limiter: RateLimiter,
+                 internal_timeout: float = 5.0) -> None:
         self.catalog = catalog
         self.cache = cache
         self.billing = billing
         self.credentials = credentials
         self.adapters = adapters
+        self.rate_limiter = rate_limiter
+        self.internal_timeout = internal_timeout
         self._background: set[asyncio.Task] = set()
 
     # -- planning -----------------------------------------------------------------
@@ -160,9 +169,41 @@ class ChatFlow:
         ))
 
     async def _call(self, route: ModelRoute, principal: billing_pb2.Principal) -> tuple[ProviderCall, str]:
-        credential = await self.credentials.resolve(route.provider, principal.project_id)
+        credential = await self.credentials.resolve(route.provider, principal)
+        if not credential.api_key:
+            raise UpstreamError(route.provider.id, "not_configured",
+                                f"{route.provider.id} has no API key configured "
+                                f"(set {route.provider.env_prefix}_API_KEY or store a project key)", retryable=True)
         call = ProviderCall(route.provider, credential, route.upstream_id, route.max_output_tokens)
         return call, credential.source
+
+    async def _admit(self, principal: billing_pb2.Principal, plan: Plan) -> None:
+        """Rate limits, then the budget reservation (fails closed: no reservation, no upstream call)."""
+        prompt_estimate = usage_mod.estimate_tokens(orjson.dumps(plan.body.get("messages", [])).decode())
+        await self.rate_limiter.admit(principal.key_id, requests_per_minute=principal.requests_per_minute,
+                                      tokens_per_minute=principal.tokens_per_minute, prompt_tokens=prompt_estimate)
+        if not principal.has_budget:
+            return
+        amount = max(worst_case_nano(route, plan.body, prompt_estimate) for route in plan.candidates)
+        try:
+            reservation = await self.billing.stub.Reserve(billing_pb2.ReserveRequest(
+                request_id=plan.request_id, key_id=principal.key_id, project_id=principal.project_id,
+                team_id=principal.team_id, amount_nano_usd=amount), timeout=self.internal_timeout)
+        except grpc.aio.AioRpcError as failure:
+            error = from_rpc_error(failure, "billing")
+            if error.http_status >= 500:
+                raise GatewayError(503, "Budgets cannot be checked because billing is unavailable; the request "
+                                        "was not sent. Retry shortly.", code="billing_unavailable",
+                                   retry_after_seconds=1) from None
+            raise error from None
+        plan.reservation_id = reservation.reservation_id
+        plan.reserved_nano_usd = amount
+        if reservation.HasField("budget_remaining_nano_usd"):
+            plan.budget_remaining_nano_usd = reservation.budget_remaining_nano_usd
+
+    def _release_if_unsettled(self, plan: Plan) -> None:
+        if plan.reservation_id and not plan.settled:
+            self._in_background(self.billing.release(plan.reservation_id, plan.request_id))
 
     def _failed(self, plan: Plan, route: ModelRoute, failure: UpstreamError, started: float) -> None:
         plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome=failure.outcome,
@@ -177,10 +218,17 @@ class ChatFlow:
             bytes, router_pb2.ReceiptFacts]:
         plan = self.plan(principal, request)
         await self._lookup_cache(principal, request, plan)
+        await self._admit(principal, plan)
+        try:
+            return await self._complete(principal, plan)
+        finally:
+            self._release_if_unsettled(plan)
+
+    async def _complete(self, principal: billing_pb2.Principal, plan: Plan) -> tuple[bytes, router_pb2.ReceiptFacts]:
         for position, route in enumerate(plan.candidates):
-            call, credential_source = await self._call(route, principal)
             started = time.perf_counter()
             try:
+                call, credential_source = await self._call(route, principal)
                 result = await self.adapters[route.provider.protocol].complete(call, plan.body)
             except UpstreamError as failure:
                 self._failed(plan, route, failure, started)
@@ -202,12 +250,20 @@ class ChatFlow:
                      request: router_pb2.ChatRequest) -> AsyncIterator[router_pb2.ChatStreamEvent]:
         plan = self.plan(principal, request)
         await self._lookup_cache(principal, request, plan)
+        await self._admit(principal, plan)
+        try:
+            async for event in self._stream(principal, plan):
+                yield event
+        finally:
+            self._release_if_unsettled(plan)
+
+    async def _stream(self, principal: billing_pb2.Principal, plan: Plan) -> AsyncIterator[router_pb2.ChatStreamEvent]:
         for position, route in enumerate(plan.candidates):
-            call, credential_source = await self._call(route, principal)
-            chunks = self.adapters[route.provider.protocol].stream(call, plan.body)
             started = time.perf_counter()
             first: dict | None = None
             try:
+                call, credential_source = await self._call(route, principal)
+                chunks = self.adapters[route.provider.protocol].stream(call, plan.body)
                 first = await anext(chunks)
             except StopAsyncIteration:
                 failure = UpstreamError(route.provider.id, "stream", f"{route.provider.id} sent an empty stream",
@@ -245,6 +301,7 @@ class ChatFlow:
             # The client went away: the upstream call is closed with this generator; what was
             # produced so far is still billed, so settle it where cancellation cannot reach.
             await chunks.aclose()
+            plan.settled = True
             self._in_background(self._settle(principal, plan, route, accumulator.usage(plan.body), receipt_id,
                                              credential_source, "client_cancelled"))
             raise
@@ -272,7 +329,11 @@ class ChatFlow:
 
     async def _settle(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute, usage: usage_mod.Usage,
                       receipt_id: str, credential_source: str, status: str) -> router_pb2.ReceiptFacts:
-        """Price the usage from the catalog copy and record it in billing; returns the receipt facts."""
+        """Price the usage from the catalog copy and record it in billing; returns the receipt facts.
+
+        Billing prices it again with the same function and the same price; the router's figure
+        is what the response shows, so the answer never waits for (or on) billing's."""
+        plan.settled = True
         list_cost = money.request_cost_nano(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -307,8 +368,13 @@ class ChatFlow:
             credential_source=credential_source,
             route_reason=plan.reason,
             created_unix_ms=int(time.time() * 1000),
+            reservation_id=plan.reservation_id,
+            attempts=[billing_pb2.AttemptRecord(provider=a.provider, model=a.model, outcome=a.outcome,
+                                                latency_ms=a.latency_ms) for a in plan.attempts],
         ))
-        return router_pb2.ReceiptFacts(
+        await self.rate_limiter.spent(principal.key_id, usage.prompt_tokens + usage.completion_tokens,
+                                      tokens_per_minute=principal.tokens_per_minute)
+        facts = router_pb2.ReceiptFacts(
             request_id=plan.request_id,
             receipt_id=receipt_id,
             served_mode=router_pb2.SERVED_MODE_FRESH,
@@ -329,6 +395,22 @@ class ChatFlow:
             route_reason=plan.reason,
             attempts=plan.attempts,
         )
+        if plan.budget_remaining_nano_usd is not None:
+            # What is left once the reservation turns into the real cost.
+            facts.budget_remaining_nano_usd = plan.budget_remaining_nano_usd + plan.reserved_nano_usd - list_cost
+        return facts
+
+
+def worst_case_nano(route: ModelRoute, body: dict, prompt_tokens: int | None = None) -> int:
+    """The most a request can cost on `route`: its prompt plus the most output it allows (DESIGN §7)."""
+    if prompt_tokens is None:
+        prompt_tokens = usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode())
+    cap = body.get("max_completion_tokens") or body.get("max_tokens") or route.max_output_tokens or 4096
+    cap = min(int(cap), route.max_output_tokens or int(cap))
+    choices = body.get("n") or 1
+    return money.request_cost_nano(
+        prompt_tokens=prompt_tokens, completion_tokens=cap * choices, cached_prompt_tokens=0,
+        input_per_mtok=route.input_per_mtok, cached_input_per_mtok=None, output_per_mtok=route.output_per_mtok)
 
 
 def _suggest(name: str, known) -> str:

@@ -1,7 +1,7 @@
 """Calls from the router to cache-svc and billing-svc, with the failure rules of the request path.
 
 A cache that cannot be reached never fails a request (it goes Fresh). A settlement that
-cannot be delivered is kept and retried in the background, never dropped.
+cannot be delivered is kept on disk and retried in the background, never dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import grpc
 
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
+from nextmodel_router.outbox import SettlementOutbox
 
 log = logging.getLogger(__name__)
 
@@ -32,42 +33,60 @@ class CacheClient:
 
 
 class BillingClient:
-    def __init__(self, channel: grpc.aio.Channel, timeout: float, retry_seconds: float = 1.0) -> None:
+    """Settles usage in billing; what billing cannot take now goes to the outbox and is redelivered."""
+
+    def __init__(self, channel: grpc.aio.Channel, timeout: float, outbox: SettlementOutbox,
+                 retry_seconds: float = 1.0, batch: int = 200) -> None:
         self.stub = billing_pb2_grpc.BillingServiceStub(channel)
         self.timeout = timeout
+        self.outbox = outbox
         self.retry_seconds = retry_seconds
-        self._pending: asyncio.Queue[billing_pb2.SettleRequest] = asyncio.Queue()
+        self.batch = batch
         self._task: asyncio.Task | None = None
 
     async def settle(self, request: billing_pb2.SettleRequest) -> billing_pb2.Receipt | None:
-        """Settle now; if billing cannot take it, keep it for redelivery and return None.
-
-        Settle is idempotent by request id, so redelivery never double-counts.
-        """
+        """Settle now; if billing cannot take it, keep it durably for redelivery and return None."""
         try:
             return await self.stub.Settle(request, timeout=self.timeout)
         except grpc.aio.AioRpcError as failure:
-            log.warning("settle deferred", extra={"fields": {"request_id": request.request_id,
-                                                             "code": failure.code().name}})
-            self._pending.put_nowait(request)
+            await self.outbox.append(request.request_id, request.SerializeToString())
+            log.warning("settle deferred to the outbox", extra={"fields": {
+                "request_id": request.request_id, "code": failure.code().name}})
             return None
 
-    def pending(self) -> int:
-        return self._pending.qsize()
+    async def release(self, reservation_id: str, request_id: str) -> None:
+        """Give a reservation back; if billing is unreachable its sweeper releases it after the TTL."""
+        try:
+            await self.stub.Release(billing_pb2.ReleaseRequest(reservation_id=reservation_id, request_id=request_id),
+                                    timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            log.warning("release failed; billing will expire the reservation",
+                        extra={"fields": {"request_id": request_id, "code": failure.code().name}})
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._redeliver(), name="settle-redelivery")
+        self._task = asyncio.create_task(self._deliver(), name="outbox-delivery")
 
-    async def _redeliver(self) -> None:
+    async def deliver_once(self) -> int:
+        """Deliver one batch from the outbox; returns how many settled."""
+        rows = await self.outbox.take(self.batch)
+        if not rows:
+            return 0
+        batch = billing_pb2.SettleBatchRequest(
+            settlements=[billing_pb2.SettleRequest.FromString(payload) for _, payload in rows])
+        await self.stub.SettleBatch(batch, timeout=self.timeout * 4)
+        await self.outbox.remove([seq for seq, _ in rows])
+        log.info("outbox delivered", extra={"fields": {"count": len(rows)}})
+        return len(rows)
+
+    async def _deliver(self) -> None:
         while True:
-            request = await self._pending.get()
-            while True:
-                try:
-                    await self.stub.Settle(request, timeout=self.timeout)
-                    log.info("deferred settle delivered", extra={"fields": {"request_id": request.request_id}})
-                    break
-                except grpc.aio.AioRpcError:
-                    await asyncio.sleep(self.retry_seconds)
+            await self.outbox.waiting.wait()
+            try:
+                while await self.deliver_once():
+                    pass
+            except grpc.aio.AioRpcError as failure:
+                log.warning("outbox delivery failed; retrying", extra={"fields": {"code": failure.code().name}})
+                await asyncio.sleep(self.retry_seconds)
 
     async def stop(self) -> None:
         if self._task:
@@ -76,5 +95,12 @@ class BillingClient:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        if self._pending.qsize():
-            log.error("settlements not delivered at shutdown", extra={"fields": {"count": self._pending.qsize()}})
+        try:  # one last try, so a rolling restart leaves nothing behind
+            while await self.deliver_once():
+                pass
+        except grpc.aio.AioRpcError:
+            pass
+        left = await self.outbox.pending()
+        if left:
+            log.warning("settlements kept in the outbox for the next start", extra={"fields": {"count": left}})
+        self.outbox.close()

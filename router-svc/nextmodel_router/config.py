@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import PrivateAttr
 
@@ -19,6 +20,12 @@ class RouterSettings(BaseServiceSettings):
     upstream_max_connections: int = 512
     # Deadline for calls to the other NextModel services (seconds).
     internal_timeout: float = 5.0
+    # Where usage waits when billing cannot take it (a durable file; see outbox.py).
+    router_outbox_path: Path = Path(".data/router-outbox.db")
+    # How long a key that authenticated before keeps working while billing is unreachable.
+    auth_stale_seconds: float = 300.0
+    # Shared rate-limit counters (and, later, the cache) when set; in-process otherwise.
+    redis_url: str = ""
 
     # Provider credentials and endpoints use the ecosystem's names
     # (<PROVIDER>_API_KEY, <PROVIDER>_BASE_URL); they are captured here, once.

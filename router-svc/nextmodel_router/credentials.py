@@ -1,17 +1,25 @@
 """Where a provider's API key and base URL come from for one call.
 
-Adapters never read credentials themselves: the flow resolves them through this
-interface, so a project's own provider keys (bring your own key) can plug in later
-without touching any adapter.
+Adapters never read credentials themselves: the flow resolves them through this interface.
+A project that stored its own key for a provider (bring your own key) uses it; everyone
+else uses the platform's key from <PROVIDER>_API_KEY. Receipts say which one was used.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
+import grpc
+
+from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel_common.errors import GatewayError
 from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.config import RouterSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class Credential:
 
 
 class Credentials(Protocol):
-    async def resolve(self, provider: ProviderInfo, project_id: str) -> Credential: ...
+    async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential: ...
 
 
 class PlatformCredentials:
@@ -31,10 +39,45 @@ class PlatformCredentials:
     def __init__(self, settings: RouterSettings) -> None:
         self.settings = settings
 
-    async def resolve(self, provider: ProviderInfo, project_id: str) -> Credential:
-        base_url = self.settings.provider_base_url(provider.env_prefix) or provider.default_base_url
-        return Credential(
-            api_key=self.settings.provider_api_key(provider.env_prefix),
-            base_url=base_url.rstrip("/"),
-            source="platform",
-        )
+    def base_url(self, provider: ProviderInfo) -> str:
+        return (self.settings.provider_base_url(provider.env_prefix) or provider.default_base_url).rstrip("/")
+
+    async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential:
+        return Credential(self.settings.provider_api_key(provider.env_prefix), self.base_url(provider), "platform")
+
+
+class ProjectCredentials:
+    """A project's own provider key when it stored one, else the platform's.
+
+    Decrypted keys are kept in memory for a short TTL so the hot path rarely asks billing;
+    a replaced key takes effect within that TTL.
+    """
+
+    def __init__(self, platform: PlatformCredentials, billing: billing_pb2_grpc.BillingServiceStub, timeout: float,
+                 ttl_seconds: float = 30.0) -> None:
+        self.platform = platform
+        self.billing = billing
+        self.timeout = timeout
+        self.ttl_seconds = ttl_seconds
+        self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+
+    async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential:
+        if provider.id not in principal.own_key_providers:
+            return await self.platform.resolve(provider, principal)
+        slot = (principal.project_id, provider.id)
+        cached = self._cache.get(slot)
+        if cached and cached[1] > time.monotonic():
+            return Credential(cached[0], self.platform.base_url(provider), "project")
+        try:
+            answer = await self.billing.GetProviderKey(
+                billing_pb2.GetProviderKeyRequest(project_id=principal.project_id, provider=provider.id),
+                timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            if cached:  # billing is down: keep using the key we had
+                return Credential(cached[0], self.platform.base_url(provider), "project")
+            raise GatewayError(503, f"The project's own {provider.id} key cannot be read right now. Retry shortly.",
+                               code="provider_key_unavailable", retry_after_seconds=1) from failure
+        if not answer.present:
+            return await self.platform.resolve(provider, principal)
+        self._cache[slot] = (answer.api_key, time.monotonic() + self.ttl_seconds)
+        return Credential(answer.api_key, self.platform.base_url(provider), "project")

@@ -15,7 +15,9 @@ from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
 from nextmodel_router.clients import BillingClient, CacheClient
 from nextmodel_router.config import RouterSettings, get_settings
-from nextmodel_router.credentials import PlatformCredentials
+from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
+from nextmodel_router.outbox import SettlementOutbox
+from nextmodel_router.ratelimit import MemoryCounters, RateLimiter, RedisCounters
 from nextmodel_router.servicer import RouterServicer
 
 log = logging.getLogger("nextmodel.router")
@@ -40,18 +42,23 @@ class Router:
                                 max_keepalive_connections=settings.upstream_max_connections),
         )
         self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout)
-        self.billing = BillingClient(billing_channel, settings.internal_timeout)
+        self.billing = BillingClient(billing_channel, settings.internal_timeout,
+                                     SettlementOutbox(settings.router_outbox_path))
+        billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
+        self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.flow = ChatFlow(
             catalog=self.catalog,
             cache=CacheClient(cache_channel, settings.internal_timeout),
             billing=self.billing,
-            credentials=PlatformCredentials(settings),
+            credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
+            rate_limiter=RateLimiter(self.counters),
+            internal_timeout=settings.internal_timeout,
             adapters={
                 "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
                 "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
             },
         )
-        self.auth = KeyAuthenticator(billing_pb2_grpc.BillingServiceStub(billing_channel), settings.internal_timeout)
+        self.auth = KeyAuthenticator(billing_stub, settings.internal_timeout, settings.auth_stale_seconds)
 
     def start(self) -> None:
         self.catalog.start()
@@ -61,6 +68,8 @@ class Router:
         await self.catalog.stop()
         await self.billing.stop()
         await self.http.aclose()
+        if isinstance(self.counters, RedisCounters):
+            await self.counters.close()
         for channel in self.channels:
             await channel.close()
 

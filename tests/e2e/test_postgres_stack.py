@@ -20,7 +20,7 @@ def test_fresh_request_and_receipt_on_postgresql(postgres_url, fake_upstream, tm
         )
         assert raw.headers["x-nextmodel-provider"] == "bytedance-volcengine"
         receipt = client.get(f"/receipts/{raw.headers['x-nextmodel-receipt-id']}", cast_to=object)
-        assert receipt["usage"]["prompt_tokens"] == raw.parse().usage.prompt_tokens
+        assert receipt["prompt_tokens"] == raw.parse().usage.prompt_tokens
         assert receipt["charged_cost_usd"] == raw.headers["x-nextmodel-cost-usd"]
     finally:
         stack.stop()

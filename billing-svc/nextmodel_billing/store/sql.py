@@ -1,91 +1,47 @@
-"""Billing tables through SQLAlchemy Core: the same code on SQLite and PostgreSQL."""
+"""Billing storage through SQLAlchemy Core: the same code on SQLite (embedded) and PostgreSQL.
+
+SQLite serializes writers per database file, so on SQLite every write transaction of this
+process also goes through one asyncio lock (one billing process per SQLite file). On
+PostgreSQL, concurrency control is the database's: budget counters change only through
+conditional UPDATEs, which lock the row they change.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
 
 import orjson
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from ulid import ULID
 
-from nextmodel_billing.domain import PriceApplied, Principal, Receipt
-from nextmodel_billing.store.base import KeyRecord
-
-metadata = MetaData()
-
-teams = Table(
-    "billing_teams",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("created_unix_ms", BigInteger, nullable=False),
+from nextmodel_billing.budgets import period_key
+from nextmodel_billing.domain import CacheSettings, PriceApplied, Principal, Receipt
+from nextmodel_billing.store.base import (
+    BudgetExceeded, BudgetRow, KeyRecord, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
 )
-projects = Table(
-    "billing_projects",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("team_id", String(64), nullable=False, index=True),
-    Column("name", String(200), nullable=False),
-    Column("created_unix_ms", BigInteger, nullable=False),
+from nextmodel_billing.store.schema import (
+    api_keys, budget_counters, budgets, projects, provider_keys, receipt_tags, receipts, reservation_lines,
+    reservations, teams,
 )
-api_keys = Table(
-    "billing_api_keys",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("project_id", String(64), nullable=False, index=True),
-    Column("key_hash", String(64), nullable=False, unique=True),
-    Column("prefix", String(16), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("created_unix_ms", BigInteger, nullable=False),
-    Column("expires_unix_ms", BigInteger),
-    Column("revoked", Boolean, nullable=False, default=False),
-    Column("allowed_models", Text, nullable=False, default="[]"),
-    Column("default_policy", String(128), nullable=False, default=""),
-    Column("tags", Text, nullable=False, default="{}"),
-)
-receipts = Table(
-    "billing_receipts",
-    metadata,
-    Column("id", String(40), primary_key=True),
-    Column("request_id", String(64), nullable=False, unique=True),
-    Column("created_unix_ms", BigInteger, nullable=False),
-    Column("key_id", String(64), nullable=False),
-    Column("project_id", String(64), nullable=False),
-    Column("team_id", String(64), nullable=False),
-    Column("requested_model", String(128), nullable=False),
-    Column("served_model", String(128), nullable=False),
-    Column("provider", String(64), nullable=False),
-    Column("served_mode", String(16), nullable=False),
-    Column("usage_source", String(16), nullable=False),
-    Column("prompt_tokens", BigInteger, nullable=False),
-    Column("completion_tokens", BigInteger, nullable=False),
-    Column("cached_prompt_tokens", BigInteger, nullable=False),
-    Column("price_version", String(64), nullable=False),
-    Column("input_per_mtok_usd", String(32), nullable=False),
-    Column("cached_input_per_mtok_usd", String(32), nullable=False),
-    Column("output_per_mtok_usd", String(32), nullable=False),
-    Column("list_cost_nano_usd", BigInteger, nullable=False),
-    Column("discount_nano_usd", BigInteger, nullable=False),
-    Column("charged_cost_nano_usd", BigInteger, nullable=False),
-    Column("latency_ms", Integer, nullable=False),
-    Column("status", String(32), nullable=False),
-    Column("tags", Text, nullable=False),
-    Column("replayed_receipt_id", String(40), nullable=False),
-    Column("credential_source", String(16), nullable=False),
-    Column("route_reason", Text, nullable=False),
-    Column("signature", String(64), nullable=False),
-    Index("ix_billing_receipts_project_created", "project_id", "created_unix_ms"),
-)
+from nextmodel_common.settings import sqlite_path
 
 
 def make_engine(url: str) -> AsyncEngine:
-    if url.startswith("sqlite") and ":///" in url:
-        path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return create_async_engine(url, pool_pre_ping=True)
+    path = sqlite_path(url)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return create_async_engine(url, connect_args={"timeout": 30})
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _dumps(value) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _receipt_row(receipt: Receipt) -> dict:
@@ -96,13 +52,14 @@ def _receipt_row(receipt: Receipt) -> dict:
         input_per_mtok_usd=price["input_per_mtok_usd"],
         cached_input_per_mtok_usd=price["cached_input_per_mtok_usd"],
         output_per_mtok_usd=price["output_per_mtok_usd"],
-        tags=orjson.dumps(row["tags"], option=orjson.OPT_SORT_KEYS).decode(),
+        tags=_dumps(row["tags"]),
+        attempts=_dumps([dict(a) for a in receipt.attempts]),
     )
     return row
 
 
-def _receipt(row) -> Receipt:
-    data = dict(row._mapping)
+def receipt_from_row(mapping) -> Receipt:
+    data = dict(mapping)
     price = PriceApplied(
         version=data.pop("price_version"),
         input_per_mtok_usd=data.pop("input_per_mtok_usd"),
@@ -110,92 +67,448 @@ def _receipt(row) -> Receipt:
         output_per_mtok_usd=data.pop("output_per_mtok_usd"),
     )
     data["tags"] = orjson.loads(data["tags"])
+    data["attempts"] = tuple(orjson.loads(data["attempts"]))
     return Receipt(price=price, **data)
+
+
+def _project(row) -> ProjectRow:
+    return ProjectRow(
+        id=row.id, team_id=row.team_id, name=row.name, created_unix_ms=row.created_unix_ms,
+        cache=CacheSettings(enabled=row.cache_enabled, ttl_seconds=row.cache_ttl_seconds,
+                            discount_bps=row.cache_discount_bps, cache_sampled=row.cache_sampled),
+    )
+
+
+def _key(row) -> KeyRow:
+    return KeyRow(
+        id=row.id, project_id=row.project_id, prefix=row.prefix, name=row.name,
+        created_unix_ms=row.created_unix_ms, expires_unix_ms=row.expires_unix_ms,
+        revoked_unix_ms=row.revoked_unix_ms, allowed_models=tuple(orjson.loads(row.allowed_models)),
+        default_policy=row.default_policy, tags=orjson.loads(row.tags),
+        requests_per_minute=row.requests_per_minute, tokens_per_minute=row.tokens_per_minute,
+    )
+
+
+def _budget(row, counter=None, key: str = "") -> BudgetRow:
+    return BudgetRow(
+        id=row.id, scope=row.scope, scope_id=row.scope_id, period=row.period, limit_nano_usd=row.limit_nano_usd,
+        hard=row.hard, period_key=key,
+        spent_nano_usd=counter.spent_nano_usd if counter else 0,
+        reserved_nano_usd=counter.reserved_nano_usd if counter else 0,
+    )
+
+
+def _applies(budget, key_id: str, project_id: str, team_id: str) -> bool:
+    return (budget.scope, budget.scope_id) in (("key", key_id), ("project", project_id), ("team", team_id))
+
+
+class _MissingCounter(Exception):
+    """A budget has no counter row for the period yet: create it, then run the transaction again."""
+
+    def __init__(self, budget_id: str, key: str) -> None:
+        self.budget_id = budget_id
+        self.key = key
 
 
 class SqlBillingStore:
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine = make_engine(url)
+        self._sqlite = bool(sqlite_path(url)) or url.startswith("sqlite")
+        self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        from nextmodel_billing.store.migrate import upgrade
+
+        await upgrade(self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def find_key(self, key_hash: str) -> KeyRecord | None:
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        if self._sqlite:
+            async with self._write_lock, self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    async def _insert(self, table, row: dict) -> bool:
+        try:
+            async with self._write() as conn:
+                await conn.execute(table.insert().values(**row))
+            return True
+        except IntegrityError:
+            return False
+
+    # -- accounts ---------------------------------------------------------------------
+
+    async def find_key(self, key_hash: str, *, now_ms: int) -> KeyRecord | None:
         query = (
-            select(api_keys, projects.c.team_id)
+            select(api_keys, projects.c.team_id, projects.c.cache_enabled, projects.c.cache_ttl_seconds,
+                   projects.c.cache_discount_bps, projects.c.cache_sampled, teams.c.cache_shared)
             .join(projects, projects.c.id == api_keys.c.project_id)
+            .join(teams, teams.c.id == projects.c.team_id)
             .where(api_keys.c.key_hash == key_hash)
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        if row is None:
-            return None
+            if row is None:
+                return None
+            scopes = or_(and_(budgets.c.scope == "key", budgets.c.scope_id == row.id),
+                         and_(budgets.c.scope == "project", budgets.c.scope_id == row.project_id),
+                         and_(budgets.c.scope == "team", budgets.c.scope_id == row.team_id))
+            has_budget = (await conn.execute(select(exists().where(scopes)))).scalar()
+            own = (await conn.execute(select(provider_keys.c.provider)
+                                      .where(provider_keys.c.project_id == row.project_id))).scalars().all()
         principal = Principal(
-            key_id=row.id,
-            key_prefix=row.prefix,
-            project_id=row.project_id,
-            team_id=row.team_id,
-            allowed_models=tuple(orjson.loads(row.allowed_models)),
-            default_policy=row.default_policy,
-            tags=orjson.loads(row.tags),
+            key_id=row.id, key_prefix=row.prefix, project_id=row.project_id, team_id=row.team_id,
+            allowed_models=tuple(orjson.loads(row.allowed_models)), default_policy=row.default_policy,
+            tags=orjson.loads(row.tags), requests_per_minute=row.requests_per_minute,
+            tokens_per_minute=row.tokens_per_minute,
+            cache=CacheSettings(enabled=row.cache_enabled, ttl_seconds=row.cache_ttl_seconds,
+                                discount_bps=row.cache_discount_bps, cache_sampled=row.cache_sampled),
+            cache_shared_in_team=row.cache_shared, has_budget=bool(has_budget), own_key_providers=tuple(sorted(own)),
         )
-        return KeyRecord(principal=principal, revoked=row.revoked, expires_unix_ms=row.expires_unix_ms)
+        return KeyRecord(principal=principal, revoked=row.revoked_unix_ms is not None,
+                         expires_unix_ms=row.expires_unix_ms)
 
-    async def ensure_team(self, team_id: str, name: str, *, now_ms: int) -> None:
-        await self._insert_ignoring_duplicate(teams, {"id": team_id, "name": name, "created_unix_ms": now_ms})
+    async def create_team(self, team: TeamRow) -> bool:
+        return await self._insert(teams, asdict(team))
 
-    async def ensure_project(self, project_id: str, team_id: str, name: str, *, now_ms: int) -> None:
-        await self._insert_ignoring_duplicate(
-            projects, {"id": project_id, "team_id": team_id, "name": name, "created_unix_ms": now_ms}
-        )
+    async def list_teams(self) -> list[TeamRow]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(teams).order_by(teams.c.created_unix_ms, teams.c.id))
+            return [TeamRow(**row._mapping) for row in rows]
 
-    async def add_key(self, *, key_id: str, project_id: str, key_hash: str, prefix: str, name: str,
-                      now_ms: int) -> bool:
-        return await self._insert_ignoring_duplicate(
-            api_keys,
-            {
-                "id": key_id, "project_id": project_id, "key_hash": key_hash, "prefix": prefix, "name": name,
-                "created_unix_ms": now_ms, "revoked": False, "allowed_models": "[]", "default_policy": "",
-                "tags": "{}",
-            },
-        )
+    async def get_team(self, team_id: str) -> TeamRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(teams).where(teams.c.id == team_id))).first()
+        return TeamRow(**row._mapping) if row else None
+
+    async def create_project(self, project: ProjectRow) -> bool:
+        cache = project.cache
+        return await self._insert(projects, {
+            "id": project.id, "team_id": project.team_id, "name": project.name,
+            "created_unix_ms": project.created_unix_ms, "cache_enabled": cache.enabled,
+            "cache_ttl_seconds": cache.ttl_seconds, "cache_discount_bps": cache.discount_bps,
+            "cache_sampled": cache.cache_sampled,
+        })
+
+    async def update_project(self, project_id: str, *, name: str | None,
+                             cache: CacheSettings | None) -> ProjectRow | None:
+        values: dict = {}
+        if name is not None:
+            values["name"] = name
+        if cache is not None:
+            values.update(cache_enabled=cache.enabled, cache_ttl_seconds=cache.ttl_seconds,
+                          cache_discount_bps=cache.discount_bps, cache_sampled=cache.cache_sampled)
+        if values:
+            async with self._write() as conn:
+                await conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
+        return await self.get_project(project_id)
+
+    async def list_projects(self, team_id: str = "") -> list[ProjectRow]:
+        query = select(projects).order_by(projects.c.created_unix_ms, projects.c.id)
+        if team_id:
+            query = query.where(projects.c.team_id == team_id)
+        async with self.engine.connect() as conn:
+            return [_project(row) for row in await conn.execute(query)]
+
+    async def get_project(self, project_id: str) -> ProjectRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
+        return _project(row) if row else None
+
+    async def add_key(self, key: KeyRow, key_hash: str) -> bool:
+        row = asdict(key)
+        row.update(key_hash=key_hash, allowed_models=_dumps(list(key.allowed_models)), tags=_dumps(key.tags))
+        return await self._insert(api_keys, row)
+
+    async def update_key(self, key_id: str, changes: dict) -> KeyRow | None:
+        values = dict(changes)
+        if "allowed_models" in values:
+            values["allowed_models"] = _dumps(list(values["allowed_models"]))
+        if "tags" in values:
+            values["tags"] = _dumps(values["tags"])
+        if values:
+            async with self._write() as conn:
+                await conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(**values))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
+        return _key(row) if row else None
+
+    async def list_keys(self, project_id: str) -> list[KeyRow]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(api_keys).where(api_keys.c.project_id == project_id)
+                                      .order_by(api_keys.c.created_unix_ms, api_keys.c.id))
+            return [_key(row) for row in rows]
 
     async def count_keys(self, project_id: str) -> int:
         async with self.engine.connect() as conn:
-            return (
-                await conn.execute(select(func.count()).select_from(api_keys).where(api_keys.c.project_id == project_id))
-            ).scalar_one()
+            return (await conn.execute(select(func.count()).select_from(api_keys)
+                                       .where(api_keys.c.project_id == project_id))).scalar_one()
 
-    async def record(self, receipt: Receipt) -> Receipt:
-        if await self._insert_ignoring_duplicate(receipts, _receipt_row(receipt)):
-            return receipt
+    # -- budgets ----------------------------------------------------------------------
+
+    async def set_budget(self, budget: BudgetRow, *, now_ms: int) -> BudgetRow:
+        async with self._write() as conn:
+            found = (await conn.execute(select(budgets.c.id).where(
+                budgets.c.scope == budget.scope, budgets.c.scope_id == budget.scope_id,
+                budgets.c.period == budget.period))).scalar()
+            if found:
+                await conn.execute(budgets.update().where(budgets.c.id == found)
+                                   .values(limit_nano_usd=budget.limit_nano_usd, hard=budget.hard))
+            else:
+                found = budget.id
+                await conn.execute(budgets.insert().values(
+                    id=found, scope=budget.scope, scope_id=budget.scope_id, period=budget.period,
+                    limit_nano_usd=budget.limit_nano_usd, hard=budget.hard, created_unix_ms=now_ms))
+        return next(b for b in await self.list_budgets(now_ms=now_ms) if b.id == found)
+
+    async def list_budgets(self, scope: str = "", scope_id: str = "", *, now_ms: int) -> list[BudgetRow]:
+        query = select(budgets).order_by(budgets.c.created_unix_ms, budgets.c.id)
+        if scope:
+            query = query.where(budgets.c.scope == scope)
+        if scope_id:
+            query = query.where(budgets.c.scope_id == scope_id)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(receipts).where(receipts.c.request_id == receipt.request_id))).first()
-        if row is None:  # a receipt id collision without a request id match cannot happen with ULIDs
-            raise RuntimeError(f"receipt {receipt.id} conflicts with a stored receipt")
-        return _receipt(row)
+            rows = (await conn.execute(query)).all()
+            result = []
+            for row in rows:
+                key = period_key(row.period, now_ms)
+                counter = (await conn.execute(select(budget_counters).where(
+                    budget_counters.c.budget_id == row.id, budget_counters.c.period_key == key))).first()
+                result.append(_budget(row, counter, key))
+        return result
+
+    async def delete_budget(self, budget_id: str) -> bool:
+        async with self._write() as conn:
+            await conn.execute(budget_counters.delete().where(budget_counters.c.budget_id == budget_id))
+            deleted = await conn.execute(budgets.delete().where(budgets.c.id == budget_id))
+        return deleted.rowcount > 0
+
+    async def _ensure_counter(self, budget_id: str, key: str) -> None:
+        await self._insert(budget_counters, {"budget_id": budget_id, "period_key": key, "spent_nano_usd": 0,
+                                             "reserved_nano_usd": 0})
+
+    async def _retrying_missing_counters(self, work):
+        """Run a transaction; when it needs a counter row that does not exist yet, create it and rerun."""
+        for attempt in range(8):
+            try:
+                return await work()
+            except _MissingCounter as missing:
+                await self._ensure_counter(missing.budget_id, missing.key)
+            except IntegrityError:
+                if attempt >= 2:
+                    raise  # not a race on a new counter row: a real conflict
+        raise RuntimeError("budget counters kept changing under the transaction")
+
+    async def reserve(self, *, request_id: str, key_id: str, project_id: str, team_id: str, amount_nano_usd: int,
+                      now_ms: int, ttl_ms: int) -> ReservationResult | None:
+        async with self.engine.connect() as conn:
+            applicable = [b for b in (await conn.execute(select(budgets))).all()
+                          if _applies(b, key_id, project_id, team_id)]
+        if not applicable:
+            return None
+        applicable.sort(key=lambda b: b.id)  # one lock order for every transaction: no deadlocks
+        reservation_id = f"resv_{ULID()}"
+
+        async def transaction() -> ReservationResult:
+            remaining: int | None = None
+            soft_exceeded = False
+            lines: list[dict] = []
+            async with self._write() as conn:
+                for budget in applicable:
+                    key = period_key(budget.period, now_ms)
+                    row = and_(budget_counters.c.budget_id == budget.id, budget_counters.c.period_key == key)
+                    update = budget_counters.update().where(row).values(
+                        reserved_nano_usd=budget_counters.c.reserved_nano_usd + amount_nano_usd)
+                    if budget.hard:
+                        update = update.where(budget_counters.c.spent_nano_usd + budget_counters.c.reserved_nano_usd
+                                              + amount_nano_usd <= budget.limit_nano_usd)
+                    changed = (await conn.execute(update)).rowcount
+                    counter = (await conn.execute(select(budget_counters).where(row))).first()
+                    if counter is None:
+                        raise _MissingCounter(budget.id, key)
+                    if not changed:
+                        available = budget.limit_nano_usd - counter.spent_nano_usd - counter.reserved_nano_usd
+                        raise BudgetExceeded(_budget(budget, counter, key), available)
+                    left = budget.limit_nano_usd - counter.spent_nano_usd - counter.reserved_nano_usd
+                    soft_exceeded |= not budget.hard and left < 0
+                    remaining = left if remaining is None else min(remaining, left)
+                    lines.append({"reservation_id": reservation_id, "budget_id": budget.id, "period_key": key,
+                                  "amount_nano_usd": amount_nano_usd})
+                await conn.execute(reservations.insert().values(
+                    id=reservation_id, request_id=request_id, status="held", created_unix_ms=now_ms,
+                    expires_unix_ms=now_ms + ttl_ms))
+                await conn.execute(reservation_lines.insert(), lines)
+            return ReservationResult(reservation_id, remaining, soft_exceeded)
+
+        return await self._retrying_missing_counters(transaction)
+
+    async def _release_lines(self, conn: AsyncConnection, reservation_id: str, status: str) -> bool:
+        """Mark a held reservation settled or released and give its amounts back. False if not held."""
+        changed = await conn.execute(reservations.update().where(
+            reservations.c.id == reservation_id, reservations.c.status == "held").values(status=status))
+        if not changed.rowcount:
+            return False
+        lines = (await conn.execute(select(reservation_lines).where(
+            reservation_lines.c.reservation_id == reservation_id).order_by(reservation_lines.c.budget_id))).all()
+        for line in lines:
+            await conn.execute(budget_counters.update().where(
+                budget_counters.c.budget_id == line.budget_id, budget_counters.c.period_key == line.period_key,
+            ).values(reserved_nano_usd=budget_counters.c.reserved_nano_usd - line.amount_nano_usd))
+        return True
+
+    async def release(self, *, reservation_id: str, request_id: str) -> bool:
+        async with self._write() as conn:
+            if not reservation_id:
+                reservation_id = (await conn.execute(select(reservations.c.id).where(
+                    reservations.c.request_id == request_id))).scalar() or ""
+            return await self._release_lines(conn, reservation_id, "released") if reservation_id else False
+
+    async def expire_reservations(self, *, now_ms: int) -> int:
+        async with self.engine.connect() as conn:
+            stale = (await conn.execute(select(reservations.c.id).where(
+                reservations.c.status == "held", reservations.c.expires_unix_ms < now_ms))).scalars().all()
+        released = 0
+        for reservation_id in stale:
+            async with self._write() as conn:
+                released += await self._release_lines(conn, reservation_id, "released")
+        return released
+
+    # -- ledger ------------------------------------------------------------------------
+
+    async def record(self, batch: list[Receipt], reservation_ids: list[str]) -> list[Receipt]:
+        """Append receipts and their spend, release their reservations; all or nothing, idempotent."""
+        if not batch:
+            return []
+
+        async def transaction() -> list[Receipt]:
+            async with self._write() as conn:
+                request_ids = [r.request_id for r in batch]
+                stored = {row.request_id: receipt_from_row(row._mapping) for row in await conn.execute(
+                    select(receipts).where(receipts.c.request_id.in_(request_ids)))}
+                all_budgets = (await conn.execute(select(budgets))).all()
+                spend: dict[tuple[str, str], int] = {}
+                fresh: list[tuple[Receipt, str]] = []
+                for receipt, reservation_id in zip(batch, reservation_ids, strict=True):
+                    if receipt.request_id in stored:
+                        continue
+                    stored[receipt.request_id] = receipt
+                    fresh.append((receipt, reservation_id))
+                    for budget in all_budgets:
+                        if _applies(budget, receipt.key_id, receipt.project_id, receipt.team_id):
+                            row = (budget.id, period_key(budget.period, receipt.created_unix_ms))
+                            spend[row] = spend.get(row, 0) + receipt.charged_cost_nano_usd
+                if fresh:
+                    await conn.execute(receipts.insert(), [_receipt_row(r) for r, _ in fresh])
+                    tag_rows = [{"receipt_id": r.id, "name": name, "value": value}
+                                for r, _ in fresh for name, value in r.tags.items()]
+                    if tag_rows:
+                        await conn.execute(receipt_tags.insert(), tag_rows)
+                for (budget_id, key), amount in sorted(spend.items()):
+                    changed = await conn.execute(budget_counters.update().where(
+                        budget_counters.c.budget_id == budget_id, budget_counters.c.period_key == key,
+                    ).values(spent_nano_usd=budget_counters.c.spent_nano_usd + amount))
+                    if not changed.rowcount:
+                        raise _MissingCounter(budget_id, key)
+                for _, reservation_id in sorted(fresh, key=lambda item: item[1]):
+                    if reservation_id:
+                        await self._release_lines(conn, reservation_id, "settled")
+            return [stored[r.request_id] for r in batch]
+
+        return await self._retrying_missing_counters(transaction)
 
     async def get_receipt(self, receipt_id: str) -> Receipt | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(receipts).where(receipts.c.id == receipt_id))).first()
-        return _receipt(row) if row else None
+        return receipt_from_row(row._mapping) if row else None
 
     async def list_receipts(self, project_id: str, *, limit: int, after_id: str) -> list[Receipt]:
         query = select(receipts).where(receipts.c.project_id == project_id)
         if after_id:
             query = query.where(receipts.c.id > after_id)
-        query = query.order_by(receipts.c.id).limit(limit)
         async with self.engine.connect() as conn:
-            return [_receipt(row) for row in await conn.execute(query)]
+            return [receipt_from_row(row._mapping)
+                    for row in await conn.execute(query.order_by(receipts.c.id).limit(limit))]
 
-    async def _insert_ignoring_duplicate(self, table: Table, row: dict) -> bool:
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(table.insert().values(**row))
-            return True
-        except IntegrityError:
-            return False
+    @staticmethod
+    def _where(query, where: UsageFilter):
+        for column, value in ((receipts.c.project_id, where.project_id), (receipts.c.team_id, where.team_id),
+                              (receipts.c.key_id, where.key_id), (receipts.c.served_model, where.model),
+                              (receipts.c.provider, where.provider), (receipts.c.served_mode, where.served_mode)):
+            if value:
+                query = query.where(column == value)
+        if where.start_unix_ms:
+            query = query.where(receipts.c.created_unix_ms >= where.start_unix_ms)
+        if where.end_unix_ms:
+            query = query.where(receipts.c.created_unix_ms < where.end_unix_ms)
+        for name, value in where.tags.items():
+            query = query.where(exists().where(receipt_tags.c.receipt_id == receipts.c.id,
+                                               receipt_tags.c.name == name, receipt_tags.c.value == value))
+        return query
+
+    async def usage(self, group_by: str, where: UsageFilter) -> list[UsageTotals]:
+        columns = {"key": receipts.c.key_id, "project": receipts.c.project_id, "team": receipts.c.team_id,
+                   "model": receipts.c.served_model, "provider": receipts.c.provider,
+                   "served_mode": receipts.c.served_mode, "day": receipts.c.created_unix_ms // 86_400_000,
+                   "": literal("all")}
+        source = receipts
+        if group_by.startswith("tag:"):
+            tag = receipt_tags.alias("grouping_tag")
+            source = receipts.outerjoin(tag, and_(tag.c.receipt_id == receipts.c.id, tag.c.name == group_by[4:]))
+            group = func.coalesce(tag.c.value, "")
+        else:
+            group = columns[group_by]
+        query = select(
+            group.label("grp"), func.count().label("requests"),
+            func.coalesce(func.sum(receipts.c.prompt_tokens), 0), func.coalesce(func.sum(receipts.c.completion_tokens), 0),
+            func.coalesce(func.sum(receipts.c.cached_prompt_tokens), 0),
+            func.coalesce(func.sum(receipts.c.list_cost_nano_usd), 0),
+            func.coalesce(func.sum(receipts.c.discount_nano_usd), 0),
+            func.coalesce(func.sum(receipts.c.charged_cost_nano_usd), 0),
+        ).select_from(source)
+        query = self._where(query, where).group_by(group).order_by(group)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [UsageTotals(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
+
+    async def export(self, where: UsageFilter, batch: int) -> AsyncIterator[list[dict]]:
+        query = self._where(select(receipts), where).order_by(receipts.c.created_unix_ms, receipts.c.id)
+        async with self.engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=batch))
+            async for rows in result.mappings().partitions(batch):
+                yield rows
+
+    # -- provider keys -----------------------------------------------------------------
+
+    async def set_provider_key(self, project_id: str, provider: str, ciphertext: str, *, now_ms: int) -> None:
+        async with self._write() as conn:
+            changed = await conn.execute(provider_keys.update().where(
+                provider_keys.c.project_id == project_id, provider_keys.c.provider == provider,
+            ).values(ciphertext=ciphertext, updated_unix_ms=now_ms))
+            if not changed.rowcount:
+                await conn.execute(provider_keys.insert().values(
+                    project_id=project_id, provider=provider, ciphertext=ciphertext, updated_unix_ms=now_ms))
+
+    async def delete_provider_key(self, project_id: str, provider: str) -> bool:
+        async with self._write() as conn:
+            deleted = await conn.execute(provider_keys.delete().where(
+                provider_keys.c.project_id == project_id, provider_keys.c.provider == provider))
+        return deleted.rowcount > 0
+
+    async def list_provider_keys(self, project_id: str) -> list[tuple[str, int]]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(provider_keys.c.provider, provider_keys.c.updated_unix_ms)
+                                      .where(provider_keys.c.project_id == project_id)
+                                      .order_by(provider_keys.c.provider))
+            return [(row.provider, row.updated_unix_ms) for row in rows]
+
+    async def get_provider_key(self, project_id: str, provider: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(provider_keys.c.ciphertext).where(
+                provider_keys.c.project_id == project_id, provider_keys.c.provider == provider))).scalar()
+

@@ -13,7 +13,7 @@ class AuthenticateKeyRequest(_message.Message):
     def __init__(self, api_key: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget")
+    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget", "requests_per_minute", "tokens_per_minute", "own_key_providers", "cache_shared_in_team")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,10 @@ class Principal(_message.Message):
     CACHE_SAMPLED_FIELD_NUMBER: _ClassVar[int]
     CACHE_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     HAS_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    OWN_KEY_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_SHARED_IN_TEAM_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     key_prefix: str
     project_id: str
@@ -49,7 +53,11 @@ class Principal(_message.Message):
     cache_sampled: bool
     cache_namespace: str
     has_budget: bool
-    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ...) -> None: ...
+    requests_per_minute: int
+    tokens_per_minute: int
+    own_key_providers: _containers.RepeatedScalarFieldContainer[str]
+    cache_shared_in_team: bool
+    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., own_key_providers: _Optional[_Iterable[str]] = ..., cache_shared_in_team: _Optional[bool] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
     __slots__ = ("request_id", "key_id", "project_id", "team_id", "amount_nano_usd")
@@ -66,12 +74,14 @@ class ReserveRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., amount_nano_usd: _Optional[int] = ...) -> None: ...
 
 class Reservation(_message.Message):
-    __slots__ = ("reservation_id", "budget_remaining_nano_usd")
+    __slots__ = ("reservation_id", "budget_remaining_nano_usd", "soft_limit_exceeded")
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     BUDGET_REMAINING_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    SOFT_LIMIT_EXCEEDED_FIELD_NUMBER: _ClassVar[int]
     reservation_id: str
     budget_remaining_nano_usd: int
-    def __init__(self, reservation_id: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ...) -> None: ...
+    soft_limit_exceeded: bool
+    def __init__(self, reservation_id: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., soft_limit_exceeded: _Optional[bool] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
     __slots__ = ("reservation_id", "request_id")
@@ -97,8 +107,20 @@ class Price(_message.Message):
     output_per_mtok_usd: str
     def __init__(self, version: _Optional[str] = ..., input_per_mtok_usd: _Optional[str] = ..., cached_input_per_mtok_usd: _Optional[str] = ..., output_per_mtok_usd: _Optional[str] = ...) -> None: ...
 
+class SettleBatchRequest(_message.Message):
+    __slots__ = ("settlements",)
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    settlements: _containers.RepeatedCompositeFieldContainer[SettleRequest]
+    def __init__(self, settlements: _Optional[_Iterable[_Union[SettleRequest, _Mapping]]] = ...) -> None: ...
+
+class SettleBatchResponse(_message.Message):
+    __slots__ = ("receipt_ids",)
+    RECEIPT_IDS_FIELD_NUMBER: _ClassVar[int]
+    receipt_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, receipt_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class SettleRequest(_message.Message):
-    __slots__ = ("request_id", "receipt_id", "reservation_id", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "discount_bps", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "created_unix_ms")
+    __slots__ = ("request_id", "receipt_id", "reservation_id", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "discount_bps", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "created_unix_ms", "cache_write_tokens", "attempts")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +151,8 @@ class SettleRequest(_message.Message):
     CREDENTIAL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     receipt_id: str
     reservation_id: str
@@ -152,10 +176,24 @@ class SettleRequest(_message.Message):
     credential_source: str
     route_reason: str
     created_unix_ms: int
-    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., reservation_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., discount_bps: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., created_unix_ms: _Optional[int] = ...) -> None: ...
+    cache_write_tokens: int
+    attempts: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
+    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., reservation_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., discount_bps: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ...) -> None: ...
+
+class AttemptRecord(_message.Message):
+    __slots__ = ("provider", "model", "outcome", "latency_ms")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    model: str
+    outcome: str
+    latency_ms: int
+    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., outcome: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
 
 class Receipt(_message.Message):
-    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature")
+    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature", "attempts")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +226,7 @@ class Receipt(_message.Message):
     CREDENTIAL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
     created_unix_ms: int
@@ -213,7 +252,8 @@ class Receipt(_message.Message):
     credential_source: str
     route_reason: str
     signature: str
-    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ...) -> None: ...
+    attempts: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ...) -> None: ...
 
 class GetReceiptRequest(_message.Message):
     __slots__ = ("receipt_id", "project_id")

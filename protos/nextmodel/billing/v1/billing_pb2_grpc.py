@@ -51,6 +51,11 @@ class BillingServiceStub:
                 request_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
                 _registered_method=True)
+        self.SettleBatch = channel.unary_unary(
+                '/nextmodel.billing.v1.BillingService/SettleBatch',
+                request_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchResponse.FromString,
+                _registered_method=True)
         self.Release = channel.unary_unary(
                 '/nextmodel.billing.v1.BillingService/Release',
                 request_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.SerializeToString,
@@ -102,6 +107,13 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SettleBatch(self, request, context):
+        """Settle many at once (the router's outbox delivers in batches). Idempotent per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Release(self, request, context):
         """Drop a reservation without charging (the request failed).
         """
@@ -145,6 +157,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.Settle,
                     request_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleRequest.FromString,
                     response_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.SerializeToString,
+            ),
+            'SettleBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleBatch,
+                    request_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchRequest.FromString,
+                    response_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchResponse.SerializeToString,
             ),
             'Release': grpc.unary_unary_rpc_method_handler(
                     servicer.Release,
@@ -250,6 +267,33 @@ class BillingService:
             '/nextmodel.billing.v1.BillingService/Settle',
             nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleRequest.SerializeToString,
             nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.billing.v1.BillingService/SettleBatch',
+            nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchRequest.SerializeToString,
+            nextmodel_dot_billing_dot_v1_dot_billing__pb2.SettleBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

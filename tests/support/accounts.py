@@ -1,0 +1,27 @@
+"""Make a fresh team, project and key through the admin API, so tests never share spend."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from tests.support.stack import Stack
+
+
+@dataclass(frozen=True)
+class Account:
+    team_id: str
+    project_id: str
+    key_id: str
+    key: str
+
+
+def new_account(stack: Stack, **key_fields) -> Account:
+    suffix = uuid.uuid4().hex[:8]
+    with stack.admin() as admin:
+        team = admin.post("/admin/v1/teams", json={"name": f"team {suffix}"}).json()
+        project = admin.post("/admin/v1/projects", json={"team_id": team["id"], "name": f"project {suffix}"}).json()
+        created = admin.post("/admin/v1/keys", json={"project_id": project["id"], "name": "test", **key_fields})
+        assert created.status_code == 201, created.text
+        key = created.json()
+    return Account(team["id"], project["id"], key["id"], key["key"])
