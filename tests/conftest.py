@@ -171,3 +171,11 @@ def pytest_runtest_makereport(item, call):
     running = funcargs.get("stack") or funcargs.get("any_stack") or funcargs.get("prod_stack")
     if report.failed and isinstance(running, Stack):
         report.sections.append(("stack log (last 60 lines)", "".join(running.log[-60:])))
+
+
+@pytest.fixture(autouse=True)
+def _no_scripted_failure_leaks(request):
+    """A scripted upstream failure that a test did not consume must not hit the next test."""
+    yield
+    if "fake_upstream" in request.fixturenames:
+        request.getfixturevalue("fake_upstream").script.clear()

@@ -261,3 +261,48 @@ class TestProviderKeysAndLimits:
 def _served_with(stack, account, fake_upstream, own_key: str) -> bool:
     sdk(stack, account.key).chat.completions.create(model="deepseek-chat", messages=HELLO)
     return fake_upstream.last.headers["authorization"] == f"Bearer {own_key}"
+
+
+class TestNothingHalfWritten:
+    def test_a_failed_request_leaves_no_charge_and_no_reservation(self, stack, fake_upstream) -> None:
+        account = new_account(stack)
+        with stack.admin() as admin:
+            admin.put("/admin/v1/budgets", json={"scope": "project", "scope_id": account.project_id,
+                                                 "period": "total", "limit_usd": "10", "hard": True})
+        fake_upstream.fail_next(500)
+        with pytest.raises(openai.InternalServerError):
+            sdk(stack, account.key).chat.completions.create(model="kimi-k2.6", messages=HELLO)
+        assert usage(stack, account.key)["total"]["requests"] == 0
+
+        def released() -> bool:
+            with stack.admin() as admin:
+                [state] = admin.get("/admin/v1/budgets", params={"scope_id": account.project_id}).json()["data"]
+            return Decimal(state["reserved_usd"]) == 0 and Decimal(state["spent_usd"]) == 0
+
+        until(released, timeout=5)
+
+
+def test_the_command_line_covers_the_admin_operations(stack) -> None:
+    env = {**os.environ, "NEXTMODEL_URL": stack.edge_url, "NEXTMODEL_ADMIN_KEY": stack.admin_key}
+
+    def cli(*args: str, stdin: str | None = None) -> dict:
+        done = subprocess.run([sys.executable, "-m", "nextmodel_cli.main", *args], env=env, input=stdin,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return orjson.loads(done.stdout) if done.stdout.strip() else {}
+
+    team = cli("teams", "create", "Riyadh analytics")
+    project = cli("projects", "create", "--team", team["id"], "chatbot")
+    key = cli("keys", "create", "--project", project["id"], "--tag", "environment=prod", "--rpm", "100")
+    assert key["key"].startswith("nm-") and key["tags"] == {"environment": "prod"}
+    budget = cli("budgets", "set", "--scope", "project", "--scope-id", project["id"], "--period", "monthly",
+                 "--limit-usd", "25.50")
+    assert budget["limit_usd"] == "25.500000000"
+    cli("provider-keys", "set", "--project", project["id"], "--provider", "openai", stdin="sk-from-stdin\n")
+    assert cli("provider-keys", "list", "--project", project["id"])["data"][0]["provider"] == "openai"
+    sdk(stack, key["key"]).chat.completions.create(model="gpt-4o-mini", messages=HELLO)
+    env["NEXTMODEL_API_KEY"] = key["key"]
+    del env["NEXTMODEL_ADMIN_KEY"]
+    assert cli("usage", "summary", "--currency", "SAR")["total"]["requests"] == 1
+    env["NEXTMODEL_ADMIN_KEY"] = stack.admin_key
+    assert cli("keys", "revoke", key["id"])["revoked"] is True

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 
 from nextmodel_billing.store.migrate import VERSION_TABLE, upgrade
 from nextmodel_billing.store.schema import metadata
-from nextmodel_billing.store.sql import make_engine
+from nextmodel_common.db import make_engine
 
 pytestmark = pytest.mark.integration
 

@@ -40,7 +40,7 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 async def _main() -> None:
     from nextmodel_billing.config import get_settings
-    from nextmodel_billing.store.sql import make_engine
+    from nextmodel_common.db import make_engine
 
     engine = make_engine(get_settings().database_url)
     await upgrade(engine)

@@ -12,12 +12,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from pathlib import Path
 
 import orjson
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from ulid import ULID
 
 from nextmodel_billing.budgets import period_key
@@ -29,15 +28,8 @@ from nextmodel_billing.store.schema import (
     api_keys, budget_counters, budgets, projects, provider_keys, receipt_tags, receipts, reservation_lines,
     reservations, teams,
 )
+from nextmodel_common.db import make_engine
 from nextmodel_common.settings import sqlite_path
-
-
-def make_engine(url: str) -> AsyncEngine:
-    path = sqlite_path(url)
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return create_async_engine(url, connect_args={"timeout": 30})
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _dumps(value) -> str:

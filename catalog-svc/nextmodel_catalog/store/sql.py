@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import orjson
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text, select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from nextmodel_catalog.domain import Capabilities, Catalog, Model, Policy, Price, Provider
+from nextmodel_common.db import make_engine
 
 metadata = MetaData()
 
@@ -40,14 +39,6 @@ policies = Table(
     Column("name", String(128), primary_key=True),
     Column("definition", Text, nullable=False),
 )
-
-
-def make_engine(url: str) -> AsyncEngine:
-    if url.startswith("sqlite") and ":///" in url:
-        path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return create_async_engine(url, pool_pre_ping=True)
 
 
 class SqlCatalogStore:
