@@ -5,18 +5,42 @@ from __future__ import annotations
 import grpc
 
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
-from nextmodel_cache.keys import NotCacheable, cache_key
+from nextmodel_cache.keys import NotCacheable
+from nextmodel_cache.service import ExactCache
 
 
 class CacheServicer(cache_pb2_grpc.CacheServiceServicer):
-    """Answers every lookup with a miss until the store lands (the "Exact cache" issue).
-
-    Store, Abandon and GetStats stay UNIMPLEMENTED until then, so nobody mistakes this for a cache.
-    """
+    def __init__(self, cache: ExactCache) -> None:
+        self.cache = cache
 
     async def Lookup(self, request, context):
         try:
-            key = cache_key(request.namespace, request.requested, request.body_json)
+            found = await self.cache.lookup(
+                namespace=request.namespace, requested=request.requested, body_json=request.body_json,
+                skip_read=request.skip_read, coalesce_timeout_ms=request.coalesce_timeout_ms,
+                project_id=request.project_id)
         except NotCacheable as bad:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(bad))
-        return cache_pb2.LookupResponse(cache_key=key, hit=False, leader=False)
+        answer = cache_pb2.LookupResponse(cache_key=found.slot, hit=found.entry is not None, leader=found.leader,
+                                          degraded=found.degraded, coalesced=found.coalesced)
+        if found.entry is not None:
+            answer.entry.ParseFromString(found.entry)
+        return answer
+
+    async def Store(self, request, context):
+        try:
+            stored, reason = await self.cache.store(slot=request.cache_key, entry=request.entry.SerializeToString(),
+                                                    ttl_seconds=request.ttl_seconds or 86_400)
+        except ValueError as bad:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(bad))
+        return cache_pb2.StoreResponse(stored=stored, reason=reason)
+
+    async def Abandon(self, request, context):
+        await self.cache.abandon(request.cache_key)
+        return cache_pb2.AbandonResponse()
+
+    async def GetStats(self, request, context):
+        stats = await self.cache.stats(request.project_id, request.namespace or request.project_id)
+        return cache_pb2.CacheStats(hits=stats.get("hits", 0), misses=stats.get("misses", 0),
+                                    entries=stats.get("entries", 0), bytes=stats.get("bytes", 0),
+                                    coalesced=stats.get("coalesced", 0))

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from nextmodel_edge import errors
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings, get_settings
-from nextmodel_edge.routes import admin, chat, health, models, receipts, usage
+from nextmodel_edge.routes import admin, cache, chat, health, models, receipts, usage
 
 
 def create_app(settings: EdgeSettings | None = None) -> FastAPI:
@@ -25,6 +25,6 @@ def create_app(settings: EdgeSettings | None = None) -> FastAPI:
                   description="OpenAI-compatible LLM gateway: exact cache, receipts and budgets.")
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
-    for module in (chat, models, receipts, usage, admin, health):
+    for module in (chat, models, receipts, usage, cache, admin, health):
         app.include_router(module.router)
     return app

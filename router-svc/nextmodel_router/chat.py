@@ -22,13 +22,14 @@ from nextmodel.cache.v1 import cache_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_router import caching
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
 from nextmodel_router.catalog_copy import CatalogCopy, ModelRoute
 from nextmodel_router.clients import BillingClient, CacheClient
 from nextmodel_router.credentials import Credentials
 from nextmodel_router.ratelimit import RateLimiter
-from nextmodel_router.streaming import StreamAccumulator
+from nextmodel_router.streaming import StreamAccumulator, openai_usage
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,20 @@ class Plan:
     tags: dict[str, str]
     attempts: list[router_pb2.Attempt] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    policy: str = ""
+    prompt_estimate: int = 0
+    cache_status: str = "off"
+    cache_slot: str = ""
+    cache_leader: bool = False
     reservation_id: str = ""
     reserved_nano_usd: int = 0
     budget_remaining_nano_usd: int | None = None
     settled: bool = False
+
+    @property
+    def cache_requested(self) -> str:
+        """What the cache key names: the policy when one routes the request, else the model."""
+        return f"{POLICY_PREFIX}{self.policy}" if self.policy else self.requested
 
     @property
     def stream_usage_requested(self) -> bool:
@@ -86,7 +97,7 @@ class Plan:
 class ChatFlow:
     def __init__(self, catalog: CatalogCopy, cache: CacheClient, billing: BillingClient,
                  credentials: Credentials, adapters: dict[str, Adapter], rate_limiter: RateLimiter,
-                 internal_timeout: float = 5.0) -> None:
+                 internal_timeout: float = 5.0, coalesce_timeout_ms: int = 15_000) -> None:
         self.catalog = catalog
         self.cache = cache
         self.billing = billing
@@ -94,6 +105,7 @@ class ChatFlow:
         self.adapters = adapters
         self.rate_limiter = rate_limiter
         self.internal_timeout = internal_timeout
+        self.coalesce_timeout_ms = coalesce_timeout_ms
         self._background: set[asyncio.Task] = set()
 
     # -- planning -----------------------------------------------------------------
@@ -153,20 +165,80 @@ class ChatFlow:
                                     "Remove the parameter or choose another model.", param=first.param,
                                code="unsupported_parameter")
         return Plan(body=body, request_id=request.request_id or ids.new_request_id(), requested=requested,
-                    candidates=able, reason=reason, tags={**principal.tags, **request.tags})
+                    candidates=able, reason=reason, tags={**principal.tags, **request.tags}, policy=policy_name,
+                    prompt_estimate=usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode()))
+
+    # -- cache ----------------------------------------------------------------------
 
     async def _lookup_cache(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest,
-                            plan: Plan) -> None:
-        if not principal.cache_enabled or request.cache_mode == router_pb2.CACHE_MODE_OFF:
-            return
-        # The cache service answers misses until the exact cache lands.
-        await self.cache.lookup(cache_pb2.LookupRequest(
+                            plan: Plan) -> cache_pb2.LookupResponse | None:
+        """Ask the exact cache, when the rules allow; sets plan.cache_status either way."""
+        decision = caching.decide(principal, request, plan.body)
+        plan.cache_status = decision if decision in (caching.OFF, caching.NOT_CACHEABLE) else "miss"
+        if decision not in (caching.ON, caching.REFRESH):
+            return None
+        lookup = await self.cache.lookup(cache_pb2.LookupRequest(
             namespace=principal.cache_namespace or principal.project_id,
-            requested=plan.requested,
+            requested=plan.cache_requested,
             body_json=request.body_json,
-            skip_read=request.cache_mode == router_pb2.CACHE_MODE_REFRESH,
+            skip_read=decision == caching.REFRESH,
+            coalesce_timeout_ms=self.coalesce_timeout_ms if decision == caching.ON else 0,
             project_id=principal.project_id,
-        ))
+        ), coalesce_timeout_ms=self.coalesce_timeout_ms)
+        if lookup is None or lookup.degraded:
+            plan.cache_status = "unavailable"
+            return None
+        plan.cache_status = "hit" if lookup.hit else ("refresh" if decision == caching.REFRESH else "miss")
+        plan.cache_slot = lookup.cache_key
+        plan.cache_leader = lookup.leader
+        return lookup
+
+    def _storable(self, plan: Plan, route: ModelRoute) -> bool:
+        """Only the model the key names may fill it: a fallback answer never poses as the primary's."""
+        if not plan.cache_slot:
+            return False
+        return plan.policy != "" or route.id == plan.candidates[0].id
+
+    async def _store(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute, completion: dict,
+                     facts: router_pb2.ReceiptFacts) -> None:
+        if not self._storable(plan, route):
+            return
+        stored = await self.cache.store(cache_pb2.StoreRequest(
+            cache_key=plan.cache_slot, ttl_seconds=principal.cache_ttl_entry_seconds, project_id=principal.project_id,
+            entry=cache_pb2.CacheEntry(response_json=orjson.dumps(completion), receipt_id=facts.receipt_id,
+                                       provider=route.provider.id, served_model=route.id,
+                                       stored_at_unix_ms=int(time.time() * 1000),
+                                       list_cost_nano_usd=facts.list_cost_nano_usd)))
+        if stored is None:
+            return  # the lease is abandoned on the way out, so waiters go fresh at once
+        plan.cache_leader = False  # storing answered the waiters
+        if not stored.stored:
+            log.info("answer not cached", extra={"fields": {"request_id": plan.request_id, "reason": stored.reason}})
+
+    def _abandon_if_leading(self, plan: Plan) -> None:
+        if plan.cache_leader:
+            plan.cache_leader = False
+            self._in_background(self.cache.abandon(plan.cache_slot))
+
+    async def _replay(self, principal: billing_pb2.Principal, plan: Plan,
+                      entry: cache_pb2.CacheEntry) -> tuple[dict, router_pb2.ReceiptFacts]:
+        """Settle a hit: the stored answer's usage at today's list price, less the project's discount."""
+        completion = orjson.loads(entry.response_json)
+        view = self._view()
+        route = view.models.get(entry.served_model) or plan.candidates[0]
+        stored_usage = usage_mod.from_response(completion, plan.body)
+        replayed = usage_mod.Usage(prompt_tokens=stored_usage.prompt_tokens,
+                                   completion_tokens=stored_usage.completion_tokens,
+                                   cached_prompt_tokens=stored_usage.cached_prompt_tokens,
+                                   reasoning_tokens=stored_usage.reasoning_tokens, source="replayed")
+        listed = list_cost(route, replayed)
+        await self._reserve(principal, plan, listed - money.discount_nano(listed, principal.cache_discount_bps))
+        facts = await self._settle(principal, plan, route, replayed, ids.new_receipt_id(), "none", "ok",
+                                   served_mode="exact_cache", discount_bps=principal.cache_discount_bps,
+                                   replayed_receipt_id=entry.receipt_id)
+        return completion, facts
+
+    # -- admission ------------------------------------------------------------------
 
     async def _call(self, route: ModelRoute, principal: billing_pb2.Principal) -> tuple[ProviderCall, str]:
         credential = await self.credentials.resolve(route.provider, principal)
@@ -177,14 +249,15 @@ class ChatFlow:
         call = ProviderCall(route.provider, credential, route.upstream_id, route.max_output_tokens)
         return call, credential.source
 
-    async def _admit(self, principal: billing_pb2.Principal, plan: Plan) -> None:
-        """Rate limits, then the budget reservation (fails closed: no reservation, no upstream call)."""
-        prompt_estimate = usage_mod.estimate_tokens(orjson.dumps(plan.body.get("messages", [])).decode())
+    async def _rate_limit(self, principal: billing_pb2.Principal, plan: Plan) -> None:
         await self.rate_limiter.admit(principal.key_id, requests_per_minute=principal.requests_per_minute,
-                                      tokens_per_minute=principal.tokens_per_minute, prompt_tokens=prompt_estimate)
+                                      tokens_per_minute=principal.tokens_per_minute,
+                                      prompt_tokens=plan.prompt_estimate)
+
+    async def _reserve(self, principal: billing_pb2.Principal, plan: Plan, amount: int) -> None:
+        """Hold `amount` against the key's budgets (fails closed: no reservation, no spend)."""
         if not principal.has_budget:
             return
-        amount = max(worst_case_nano(route, plan.body, prompt_estimate) for route in plan.candidates)
         try:
             reservation = await self.billing.stub.Reserve(billing_pb2.ReserveRequest(
                 request_id=plan.request_id, key_id=principal.key_id, project_id=principal.project_id,
@@ -200,6 +273,11 @@ class ChatFlow:
         plan.reserved_nano_usd = amount
         if reservation.HasField("budget_remaining_nano_usd"):
             plan.budget_remaining_nano_usd = reservation.budget_remaining_nano_usd
+
+    async def _reserve_worst_case(self, principal: billing_pb2.Principal, plan: Plan) -> None:
+        if principal.has_budget:
+            await self._reserve(principal, plan, max(worst_case_nano(route, plan.body, plan.prompt_estimate)
+                                                     for route in plan.candidates))
 
     def _release_if_unsettled(self, plan: Plan) -> None:
         if plan.reservation_id and not plan.settled:
@@ -217,14 +295,21 @@ class ChatFlow:
     async def complete(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest) -> tuple[
             bytes, router_pb2.ReceiptFacts]:
         plan = self.plan(principal, request)
-        await self._lookup_cache(principal, request, plan)
-        await self._admit(principal, plan)
+        await self._rate_limit(principal, plan)
         try:
-            return await self._complete(principal, plan)
+            lookup = await self._lookup_cache(principal, request, plan)
+            if lookup is not None and lookup.hit:
+                completion, facts = await self._replay(principal, plan, lookup.entry)
+            else:
+                await self._reserve_worst_case(principal, plan)
+                completion, facts = await self._complete(principal, plan)
+            completion["nextmodel"] = nextmodel_object(facts)
+            return orjson.dumps(completion), facts
         finally:
             self._release_if_unsettled(plan)
+            self._abandon_if_leading(plan)
 
-    async def _complete(self, principal: billing_pb2.Principal, plan: Plan) -> tuple[bytes, router_pb2.ReceiptFacts]:
+    async def _complete(self, principal: billing_pb2.Principal, plan: Plan) -> tuple[dict, router_pb2.ReceiptFacts]:
         for position, route in enumerate(plan.candidates):
             started = time.perf_counter()
             try:
@@ -239,9 +324,8 @@ class ChatFlow:
                                                     latency_ms=result.latency_ms))
             usage = usage_mod.from_response(result.response, plan.body)
             facts = await self._settle(principal, plan, route, usage, ids.new_receipt_id(), credential_source, "ok")
-            response = result.response
-            response["nextmodel"] = nextmodel_object(facts)
-            return orjson.dumps(response), facts
+            await self._store(principal, plan, route, result.response, facts)
+            return result.response, facts
         raise AssertionError("a plan always has a candidate")
 
     # -- streaming ------------------------------------------------------------------
@@ -249,13 +333,29 @@ class ChatFlow:
     async def stream(self, principal: billing_pb2.Principal,
                      request: router_pb2.ChatRequest) -> AsyncIterator[router_pb2.ChatStreamEvent]:
         plan = self.plan(principal, request)
-        await self._lookup_cache(principal, request, plan)
-        await self._admit(principal, plan)
+        await self._rate_limit(principal, plan)
         try:
-            async for event in self._stream(principal, plan):
+            lookup = await self._lookup_cache(principal, request, plan)
+            if lookup is not None and lookup.hit:
+                events = self._stream_replay(principal, plan, lookup.entry)
+            else:
+                await self._reserve_worst_case(principal, plan)
+                events = self._stream(principal, plan)
+            async for event in events:
                 yield event
         finally:
             self._release_if_unsettled(plan)
+            self._abandon_if_leading(plan)
+
+    async def _stream_replay(self, principal: billing_pb2.Principal, plan: Plan,
+                             entry: cache_pb2.CacheEntry) -> AsyncIterator[router_pb2.ChatStreamEvent]:
+        completion, facts = await self._replay(principal, plan, entry)
+        yield router_pb2.ChatStreamEvent(start=facts)
+        chunks = caching.completion_to_chunks(completion, plan.stream_usage_requested)
+        chunks[-1]["nextmodel"] = nextmodel_object(facts)
+        for chunk in chunks:
+            yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(chunk))
+        yield router_pb2.ChatStreamEvent(final=facts)
 
     async def _stream(self, principal: billing_pb2.Principal, plan: Plan) -> AsyncIterator[router_pb2.ChatStreamEvent]:
         for position, route in enumerate(plan.candidates):
@@ -283,15 +383,18 @@ class ChatFlow:
             request_id=plan.request_id, receipt_id=receipt_id, served_mode=router_pb2.SERVED_MODE_FRESH,
             usage_source=router_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,
             requested_model=plan.requested, served_model=route.id, price_version=route.price_version,
-            route_reason=plan.reason,
+            route_reason=plan.reason, cache_status=plan.cache_status,
         ))
         accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested)
+        answer = caching.CompletionBuilder()
         failure: UpstreamError | None = None
         try:
+            answer.add(first)
             ready = accumulator.push(first)
             if ready is not None:
                 yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(ready))
             async for chunk in chunks:
+                answer.add(chunk)
                 ready = accumulator.push(chunk)
                 if ready is not None:
                     yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(ready))
@@ -299,7 +402,8 @@ class ChatFlow:
             failure = error
         except (asyncio.CancelledError, GeneratorExit):
             # The client went away: the upstream call is closed with this generator; what was
-            # produced so far is still billed, so settle it where cancellation cannot reach.
+            # produced so far is still billed (and never cached), settled where cancellation
+            # cannot reach.
             await chunks.aclose()
             plan.settled = True
             self._in_background(self._settle(principal, plan, route, accumulator.usage(plan.body), receipt_id,
@@ -316,6 +420,8 @@ class ChatFlow:
             yield router_pb2.ChatStreamEvent(error=error.to_proto())
             return
         facts = await self._settle(principal, plan, route, usage, receipt_id, credential_source, "ok")
+        await self._store(principal, plan, route, answer.completion(accumulator.upstream_usage or
+                                                                    openai_usage(usage)), facts)
         for chunk in accumulator.finish(usage, nextmodel_object(facts)):
             yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(chunk))
         yield router_pb2.ChatStreamEvent(final=facts)
@@ -328,20 +434,15 @@ class ChatFlow:
     # -- settling -------------------------------------------------------------------
 
     async def _settle(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute, usage: usage_mod.Usage,
-                      receipt_id: str, credential_source: str, status: str) -> router_pb2.ReceiptFacts:
+                      receipt_id: str, credential_source: str, status: str, *, served_mode: str = "fresh",
+                      discount_bps: int = 0, replayed_receipt_id: str = "") -> router_pb2.ReceiptFacts:
         """Price the usage from the catalog copy and record it in billing; returns the receipt facts.
 
         Billing prices it again with the same function and the same price; the router's figure
         is what the response shows, so the answer never waits for (or on) billing's."""
         plan.settled = True
-        list_cost = money.request_cost_nano(
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cached_prompt_tokens=usage.cached_prompt_tokens,
-            input_per_mtok=route.input_per_mtok,
-            cached_input_per_mtok=route.cached_input_per_mtok,
-            output_per_mtok=route.output_per_mtok,
-        )
+        listed = list_cost(route, usage)
+        discount = money.discount_nano(listed, discount_bps)
         await self.billing.settle(billing_pb2.SettleRequest(
             request_id=plan.request_id,
             receipt_id=receipt_id,
@@ -351,7 +452,7 @@ class ChatFlow:
             requested_model=plan.requested,
             served_model=route.id,
             provider=route.provider.id,
-            served_mode="fresh",
+            served_mode=served_mode,
             usage_source=usage.source,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -362,9 +463,11 @@ class ChatFlow:
                 cached_input_per_mtok_usd=str(route.cached_input_per_mtok or ""),
                 output_per_mtok_usd=str(route.output_per_mtok),
             ),
+            discount_bps=discount_bps,
             latency_ms=int((time.perf_counter() - plan.started) * 1000),
             status=status,
             tags=plan.tags,
+            replayed_receipt_id=replayed_receipt_id,
             credential_source=credential_source,
             route_reason=plan.reason,
             created_unix_ms=int(time.time() * 1000),
@@ -372,19 +475,21 @@ class ChatFlow:
             attempts=[billing_pb2.AttemptRecord(provider=a.provider, model=a.model, outcome=a.outcome,
                                                 latency_ms=a.latency_ms) for a in plan.attempts],
         ))
-        await self.rate_limiter.spent(principal.key_id, usage.prompt_tokens + usage.completion_tokens,
-                                      tokens_per_minute=principal.tokens_per_minute)
+        if served_mode == "fresh":
+            await self.rate_limiter.spent(principal.key_id, usage.prompt_tokens + usage.completion_tokens,
+                                          tokens_per_minute=principal.tokens_per_minute)
         facts = router_pb2.ReceiptFacts(
             request_id=plan.request_id,
             receipt_id=receipt_id,
-            served_mode=router_pb2.SERVED_MODE_FRESH,
+            served_mode=router_pb2.SERVED_MODE_EXACT_CACHE if served_mode == "exact_cache"
+            else router_pb2.SERVED_MODE_FRESH,
             usage_source=_USAGE_SOURCE[usage.source],
             provider=route.provider.id,
             requested_model=plan.requested,
             served_model=route.id,
-            list_cost_nano_usd=list_cost,
-            discount_nano_usd=0,
-            charged_cost_nano_usd=list_cost,
+            list_cost_nano_usd=listed,
+            discount_nano_usd=discount,
+            charged_cost_nano_usd=listed - discount,
             usage=router_pb2.TokenUsage(
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
@@ -394,11 +499,21 @@ class ChatFlow:
             price_version=route.price_version,
             route_reason=plan.reason,
             attempts=plan.attempts,
+            replayed_receipt_id=replayed_receipt_id,
+            cache_status=plan.cache_status,
         )
         if plan.budget_remaining_nano_usd is not None:
             # What is left once the reservation turns into the real cost.
-            facts.budget_remaining_nano_usd = plan.budget_remaining_nano_usd + plan.reserved_nano_usd - list_cost
+            facts.budget_remaining_nano_usd = (plan.budget_remaining_nano_usd + plan.reserved_nano_usd
+                                               - facts.charged_cost_nano_usd)
         return facts
+
+
+def list_cost(route: ModelRoute, usage: usage_mod.Usage) -> int:
+    return money.request_cost_nano(
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        cached_prompt_tokens=usage.cached_prompt_tokens, input_per_mtok=route.input_per_mtok,
+        cached_input_per_mtok=route.cached_input_per_mtok, output_per_mtok=route.output_per_mtok)
 
 
 def worst_case_nano(route: ModelRoute, body: dict, prompt_tokens: int | None = None) -> int:
@@ -443,6 +558,9 @@ def nextmodel_object(facts: router_pb2.ReceiptFacts) -> dict:
         "discount_usd": money.usd(facts.discount_nano_usd),
         "cost_usd": money.usd(facts.charged_cost_nano_usd),
         "route_reason": facts.route_reason,
+        "cache": facts.cache_status or "off",
+        "replayed_receipt_id": facts.replayed_receipt_id or None,
+        "saving_usd": money.usd(facts.discount_nano_usd),
         "attempts": [{"provider": a.provider, "model": a.model, "outcome": a.outcome, "latency_ms": a.latency_ms}
                      for a in facts.attempts],
     }

@@ -23,12 +23,33 @@ class CacheClient:
         self.stub = cache_pb2_grpc.CacheServiceStub(channel)
         self.timeout = timeout
 
-    async def lookup(self, request: cache_pb2.LookupRequest) -> cache_pb2.LookupResponse | None:
+    async def lookup(self, request: cache_pb2.LookupRequest,
+                     coalesce_timeout_ms: int = 0) -> cache_pb2.LookupResponse | None:
         """The lookup answer, or None when the cache could not be asked (the request goes Fresh)."""
         try:
-            return await self.stub.Lookup(request, timeout=self.timeout)
+            return await self.stub.Lookup(request, timeout=self.timeout + coalesce_timeout_ms / 1000)
         except grpc.aio.AioRpcError as failure:
             log.warning("cache lookup failed; serving fresh", extra={"fields": {"code": failure.code().name}})
+            return None
+
+    async def store(self, request: cache_pb2.StoreRequest) -> cache_pb2.StoreResponse | None:
+        try:
+            return await self.stub.Store(request, timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            log.warning("cache store failed", extra={"fields": {"code": failure.code().name}})
+            return None
+
+    async def abandon(self, cache_key: str) -> None:
+        try:
+            await self.stub.Abandon(cache_pb2.AbandonRequest(cache_key=cache_key), timeout=self.timeout)
+        except grpc.aio.AioRpcError:
+            pass  # the lease expires on its own
+
+    async def stats(self, project_id: str, namespace: str) -> cache_pb2.CacheStats | None:
+        try:
+            return await self.stub.GetStats(cache_pb2.GetStatsRequest(project_id=project_id, namespace=namespace),
+                                            timeout=self.timeout)
+        except grpc.aio.AioRpcError:
             return None
 
 

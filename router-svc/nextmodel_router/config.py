@@ -24,8 +24,10 @@ class RouterSettings(BaseServiceSettings):
     router_outbox_path: Path = Path(".data/router-outbox.db")
     # How long a key that authenticated before keeps working while billing is unreachable.
     auth_stale_seconds: float = 300.0
-    # Shared rate-limit counters (and, later, the cache) when set; in-process otherwise.
+    # Shared rate-limit counters when set; in-process otherwise.
     redis_url: str = ""
+    # How long identical misses wait for the first one's answer before calling the upstream themselves.
+    cache_coalesce_timeout_ms: int = 15_000
 
     # Provider credentials and endpoints use the ecosystem's names
     # (<PROVIDER>_API_KEY, <PROVIDER>_BASE_URL); they are captured here, once.

@@ -6,7 +6,7 @@ import logging
 
 import httpx
 
-from nextmodel.billing.v1 import billing_pb2_grpc
+from nextmodel.billing.v1 import admin_pb2_grpc, billing_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry
 from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
@@ -53,11 +53,13 @@ class Router:
             credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
             rate_limiter=RateLimiter(self.counters),
             internal_timeout=settings.internal_timeout,
+            coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
             adapters={
                 "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
                 "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
             },
         )
+        self.usage = admin_pb2_grpc.UsageServiceStub(billing_channel)
         self.auth = KeyAuthenticator(billing_stub, settings.internal_timeout, settings.auth_stale_seconds)
 
     def start(self) -> None:
@@ -79,7 +81,7 @@ def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, g
 
     def register(server):
         router_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(router.auth, router.flow, router.billing, settings.internal_timeout), server
+            RouterServicer(router.auth, router.flow, router.billing, router.usage, settings.internal_timeout), server
         )
         return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
 

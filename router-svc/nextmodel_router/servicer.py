@@ -7,7 +7,7 @@ import logging
 import grpc
 import orjson
 
-from nextmodel.billing.v1 import billing_pb2
+from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_router.auth import KeyAuthenticator
@@ -28,10 +28,12 @@ def _authorization(context: grpc.aio.ServicerContext) -> str | None:
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
-    def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, billing: BillingClient, timeout: float) -> None:
+    def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, billing: BillingClient,
+                 usage: admin_pb2_grpc.UsageServiceStub, timeout: float) -> None:
         self.auth = auth
         self.flow = flow
         self.billing = billing
+        self.usage = usage
         self.timeout = timeout
 
     async def ChatCompletion(self, request, context):
@@ -101,6 +103,28 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
                 raise from_rpc_error(failure, "billing") from None
         except GatewayError as error:
             await error.abort(context)
+
+
+    async def GetCacheStats(self, request, context):
+        """The cache's counters for the caller's project, and what its hits saved from the ledger."""
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+        except GatewayError as error:
+            await error.abort(context)
+        stats = await self.flow.cache.stats(principal.project_id, principal.cache_namespace or principal.project_id)
+        answer = router_pb2.CacheStatsResponse(project_id=principal.project_id)
+        if stats is not None:
+            answer.hits, answer.misses = stats.hits, stats.misses
+            answer.entries, answer.bytes, answer.coalesced = stats.entries, stats.bytes, stats.coalesced
+        try:
+            saved = await self.usage.GetUsage(admin_pb2.UsageQuery(served_mode="exact_cache"),
+                                              metadata=(("authorization", _authorization(context) or ""),),
+                                              timeout=self.timeout)
+            answer.saved_nano_usd = saved.total.discount_nano_usd
+            answer.hit_receipts = saved.total.requests
+        except grpc.aio.AioRpcError as failure:
+            log.warning("cache savings unavailable", extra={"fields": {"code": failure.code().name}})
+        return answer
 
 
 def _model_details(model) -> dict:

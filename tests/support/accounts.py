@@ -16,11 +16,14 @@ class Account:
     key: str
 
 
-def new_account(stack: Stack, **key_fields) -> Account:
+def new_account(stack: Stack, *, cache: dict | None = None, team_id: str | None = None, **key_fields) -> Account:
     suffix = uuid.uuid4().hex[:8]
     with stack.admin() as admin:
-        team = admin.post("/admin/v1/teams", json={"name": f"team {suffix}"}).json()
-        project = admin.post("/admin/v1/projects", json={"team_id": team["id"], "name": f"project {suffix}"}).json()
+        if team_id is None:
+            team_id = admin.post("/admin/v1/teams", json={"name": f"team {suffix}"}).json()["id"]
+        team = {"id": team_id}
+        project = admin.post("/admin/v1/projects", json={"team_id": team_id, "name": f"project {suffix}",
+                                                         **({"cache": cache} if cache else {})}).json()
         created = admin.post("/admin/v1/keys", json={"project_id": project["id"], "name": "test", **key_fields})
         assert created.status_code == 201, created.text
         key = created.json()

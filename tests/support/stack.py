@@ -60,8 +60,8 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTMODEL_", "OTEL_"))}
-        env.update({SERVICE_PORT_ENVS[name]: str(port) for name, port in self.ports.items()})
-        env.update({f"NEXTMODEL_{name.upper()}_ADDR": self.addr(name) for name in self.ports if name != "edge"})
+        env.update({port_env: str(self.ports[name]) for name, port_env in SERVICE_PORT_ENVS.items()})
+        env.update({f"NEXTMODEL_{name.upper()}_ADDR": self.addr(name) for name in SERVICE_PORT_ENVS if name != "edge"})
         env.update({
             "PYTHONUNBUFFERED": "1",
             "NEXTMODEL_DEV_KEY": self.dev_key,
@@ -81,19 +81,26 @@ class Stack:
             self.start_service(spec.name, timeout)
         return self
 
-    def start_service(self, name: str, timeout: float = 60.0, extra_env: dict[str, str] | None = None) -> None:
+    def start_replica(self, name: str, port: int, extra_env: dict[str, str], timeout: float = 60.0) -> None:
+        """A second process of a service on its own port (as another Kubernetes replica would be)."""
+        self.ports[f"{name}@{port}"] = port
+        self.start_service(name, timeout, {SERVICE_PORT_ENVS[name]: str(port), **extra_env}, label=f"{name}@{port}")
+
+    def start_service(self, name: str, timeout: float = 60.0, extra_env: dict[str, str] | None = None,
+                      label: str | None = None) -> None:
         spec = next(s for s in SERVICES if s.name == name)
+        label = label or name
         process = subprocess.Popen([sys.executable, "-m", spec.module], cwd=self.workdir,
                                    env={**self.env(), **(extra_env or {})},
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes[name] = process
-        threading.Thread(target=self._collect, args=(name, process), daemon=True).start()
+        self.processes[label] = process
+        threading.Thread(target=self._collect, args=(label, process), daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 self.stop()
-                raise RuntimeError(f"{name} exited while starting:\n" + "".join(self.log[-60:]))
-            if self._ready(name):
+                raise RuntimeError(f"{label} exited while starting:\n" + "".join(self.log[-60:]))
+            if self._ready(label):
                 return
             time.sleep(0.05)
         self.stop()
@@ -129,7 +136,8 @@ class Stack:
             return process.wait()
 
     def stop(self) -> None:
-        for name in ("edge", "router", "cache", "billing", "catalog"):
+        order = ("edge", "router", "cache", "billing", "catalog")
+        for name in sorted(self.processes, key=lambda label: order.index(label.split("@")[0])):
             self.stop_service(name)
 
     def admin(self) -> httpx.Client:

@@ -53,7 +53,10 @@ def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -
         "x-nextmodel-receipt-url": f"/v1/receipts/{receipt.receipt_id}",
         "x-nextmodel-provider": receipt.provider,
         "x-nextmodel-model": receipt.served_model,
+        "x-nextmodel-cache-status": receipt.cache_status or "off",
     }
+    if receipt.replayed_receipt_id:
+        headers["x-nextmodel-replayed-receipt-id"] = receipt.replayed_receipt_id
     if settled:
         headers["x-nextmodel-usage-source"] = USAGE_SOURCE.get(receipt.usage_source, "upstream")
         headers["x-nextmodel-cost-usd"] = money.usd(receipt.charged_cost_nano_usd)

@@ -38,16 +38,20 @@ class CacheEntry(_message.Message):
     def __init__(self, response_json: _Optional[bytes] = ..., receipt_id: _Optional[str] = ..., provider: _Optional[str] = ..., served_model: _Optional[str] = ..., stored_at_unix_ms: _Optional[int] = ..., list_cost_nano_usd: _Optional[int] = ...) -> None: ...
 
 class LookupResponse(_message.Message):
-    __slots__ = ("cache_key", "hit", "entry", "leader")
+    __slots__ = ("cache_key", "hit", "entry", "leader", "degraded", "coalesced")
     CACHE_KEY_FIELD_NUMBER: _ClassVar[int]
     HIT_FIELD_NUMBER: _ClassVar[int]
     ENTRY_FIELD_NUMBER: _ClassVar[int]
     LEADER_FIELD_NUMBER: _ClassVar[int]
+    DEGRADED_FIELD_NUMBER: _ClassVar[int]
+    COALESCED_FIELD_NUMBER: _ClassVar[int]
     cache_key: str
     hit: bool
     entry: CacheEntry
     leader: bool
-    def __init__(self, cache_key: _Optional[str] = ..., hit: _Optional[bool] = ..., entry: _Optional[_Union[CacheEntry, _Mapping]] = ..., leader: _Optional[bool] = ...) -> None: ...
+    degraded: bool
+    coalesced: bool
+    def __init__(self, cache_key: _Optional[str] = ..., hit: _Optional[bool] = ..., entry: _Optional[_Union[CacheEntry, _Mapping]] = ..., leader: _Optional[bool] = ..., degraded: _Optional[bool] = ..., coalesced: _Optional[bool] = ...) -> None: ...
 
 class StoreRequest(_message.Message):
     __slots__ = ("cache_key", "entry", "ttl_seconds", "project_id")
@@ -80,21 +84,23 @@ class AbandonResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsRequest(_message.Message):
-    __slots__ = ("project_id",)
+    __slots__ = ("project_id", "namespace")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     project_id: str
-    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+    namespace: str
+    def __init__(self, project_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class CacheStats(_message.Message):
-    __slots__ = ("hits", "misses", "entries", "bytes", "saved_nano_usd")
+    __slots__ = ("hits", "misses", "entries", "bytes", "coalesced")
     HITS_FIELD_NUMBER: _ClassVar[int]
     MISSES_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     BYTES_FIELD_NUMBER: _ClassVar[int]
-    SAVED_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    COALESCED_FIELD_NUMBER: _ClassVar[int]
     hits: int
     misses: int
     entries: int
     bytes: int
-    saved_nano_usd: int
-    def __init__(self, hits: _Optional[int] = ..., misses: _Optional[int] = ..., entries: _Optional[int] = ..., bytes: _Optional[int] = ..., saved_nano_usd: _Optional[int] = ...) -> None: ...
+    coalesced: int
+    def __init__(self, hits: _Optional[int] = ..., misses: _Optional[int] = ..., entries: _Optional[int] = ..., bytes: _Optional[int] = ..., coalesced: _Optional[int] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from nextmodel.billing.v1 import billing_pb2 as nextmodel_dot_billing_dot_v1_dot_billing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n nextmodel/router/v1/router.proto\x12\x13nextmodel.router.v1\x1a\"nextmodel/billing/v1/billing.proto\"\xfe\x01\n\x0b\x43hatRequest\x12\x11\n\tbody_json\x18\x01 \x01(\x0c\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0e\n\x06stream\x18\x03 \x01(\x08\x12\x32\n\ncache_mode\x18\x04 \x01(\x0e\x32\x1e.nextmodel.router.v1.CacheMode\x12\x0e\n\x06policy\x18\x05 \x01(\t\x12\x38\n\x04tags\x18\x06 \x03(\x0b\x32*.nextmodel.router.v1.ChatRequest.TagsEntry\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x92\x01\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\"\xab\x04\n\x0cReceiptFacts\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x34\n\x0bserved_mode\x18\x03 \x01(\x0e\x32\x1f.nextmodel.router.v1.ServedMode\x12\x36\n\x0cusage_source\x18\x04 \x01(\x0e\x32 .nextmodel.router.v1.UsageSource\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x17\n\x0frequested_model\x18\x06 \x01(\t\x12\x14\n\x0cserved_model\x18\x07 \x01(\t\x12\x1a\n\x12list_cost_nano_usd\x18\x08 \x01(\x03\x12\x19\n\x11\x64iscount_nano_usd\x18\t \x01(\x03\x12\x1d\n\x15\x63harged_cost_nano_usd\x18\n \x01(\x03\x12.\n\x05usage\x18\x0b \x01(\x0b\x32\x1f.nextmodel.router.v1.TokenUsage\x12\x15\n\rprice_version\x18\x0c \x01(\t\x12&\n\x19\x62udget_remaining_nano_usd\x18\r \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0croute_reason\x18\x0e \x01(\t\x12.\n\x08\x61ttempts\x18\x0f \x03(\x0b\x32\x1c.nextmodel.router.v1.Attempt\x12\x1b\n\x13replayed_receipt_id\x18\x10 \x01(\tB\x1c\n\x1a_budget_remaining_nano_usd\"O\n\x07\x41ttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\"U\n\x0c\x43hatResponse\x12\x11\n\tbody_json\x18\x01 \x01(\x0c\x12\x32\n\x07receipt\x18\x02 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFacts\"\xc5\x01\n\x0f\x43hatStreamEvent\x12\x32\n\x05start\x18\x04 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFactsH\x00\x12\x14\n\nchunk_json\x18\x01 \x01(\x0cH\x00\x12\x32\n\x05\x66inal\x18\x02 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFactsH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.nextmodel.router.v1.ErrorH\x00\x42\x07\n\x05\x65vent\"u\n\x05\x45rror\x12\x13\n\x0bhttp_status\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\r\n\x05param\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"\x13\n\x11ListModelsRequest\"g\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x15\n\rshutdown_date\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x05 \x01(\x0c\"D\n\x12ListModelsResponse\x12.\n\x06models\x18\x01 \x03(\x0b\x32\x1e.nextmodel.router.v1.ModelInfo\"\'\n\x11GetReceiptRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t*f\n\tCacheMode\x12\x1a\n\x16\x43\x41\x43HE_MODE_UNSPECIFIED\x10\x00\x12\x11\n\rCACHE_MODE_ON\x10\x01\x12\x12\n\x0e\x43\x41\x43HE_MODE_OFF\x10\x02\x12\x16\n\x12\x43\x41\x43HE_MODE_REFRESH\x10\x03*]\n\nServedMode\x12\x1b\n\x17SERVED_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11SERVED_MODE_FRESH\x10\x01\x12\x1b\n\x17SERVED_MODE_EXACT_CACHE\x10\x02*}\n\x0bUsageSource\x12\x1c\n\x18USAGE_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15USAGE_SOURCE_UPSTREAM\x10\x01\x12\x1a\n\x16USAGE_SOURCE_ESTIMATED\x10\x02\x12\x19\n\x15USAGE_SOURCE_REPLAYED\x10\x03\x32\xfc\x02\n\rRouterService\x12U\n\x0e\x43hatCompletion\x12 .nextmodel.router.v1.ChatRequest\x1a!.nextmodel.router.v1.ChatResponse\x12`\n\x14StreamChatCompletion\x12 .nextmodel.router.v1.ChatRequest\x1a$.nextmodel.router.v1.ChatStreamEvent0\x01\x12]\n\nListModels\x12&.nextmodel.router.v1.ListModelsRequest\x1a\'.nextmodel.router.v1.ListModelsResponse\x12S\n\nGetReceipt\x12&.nextmodel.router.v1.GetReceiptRequest\x1a\x1d.nextmodel.billing.v1.Receiptb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n nextmodel/router/v1/router.proto\x12\x13nextmodel.router.v1\x1a\"nextmodel/billing/v1/billing.proto\"\xfe\x01\n\x0b\x43hatRequest\x12\x11\n\tbody_json\x18\x01 \x01(\x0c\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0e\n\x06stream\x18\x03 \x01(\x08\x12\x32\n\ncache_mode\x18\x04 \x01(\x0e\x32\x1e.nextmodel.router.v1.CacheMode\x12\x0e\n\x06policy\x18\x05 \x01(\t\x12\x38\n\x04tags\x18\x06 \x03(\x0b\x32*.nextmodel.router.v1.ChatRequest.TagsEntry\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x92\x01\n\nTokenUsage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\"\xc1\x04\n\x0cReceiptFacts\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x34\n\x0bserved_mode\x18\x03 \x01(\x0e\x32\x1f.nextmodel.router.v1.ServedMode\x12\x36\n\x0cusage_source\x18\x04 \x01(\x0e\x32 .nextmodel.router.v1.UsageSource\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x17\n\x0frequested_model\x18\x06 \x01(\t\x12\x14\n\x0cserved_model\x18\x07 \x01(\t\x12\x1a\n\x12list_cost_nano_usd\x18\x08 \x01(\x03\x12\x19\n\x11\x64iscount_nano_usd\x18\t \x01(\x03\x12\x1d\n\x15\x63harged_cost_nano_usd\x18\n \x01(\x03\x12.\n\x05usage\x18\x0b \x01(\x0b\x32\x1f.nextmodel.router.v1.TokenUsage\x12\x15\n\rprice_version\x18\x0c \x01(\t\x12&\n\x19\x62udget_remaining_nano_usd\x18\r \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0croute_reason\x18\x0e \x01(\t\x12.\n\x08\x61ttempts\x18\x0f \x03(\x0b\x32\x1c.nextmodel.router.v1.Attempt\x12\x1b\n\x13replayed_receipt_id\x18\x10 \x01(\t\x12\x14\n\x0c\x63\x61\x63he_status\x18\x11 \x01(\tB\x1c\n\x1a_budget_remaining_nano_usd\"O\n\x07\x41ttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\"U\n\x0c\x43hatResponse\x12\x11\n\tbody_json\x18\x01 \x01(\x0c\x12\x32\n\x07receipt\x18\x02 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFacts\"\xc5\x01\n\x0f\x43hatStreamEvent\x12\x32\n\x05start\x18\x04 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFactsH\x00\x12\x14\n\nchunk_json\x18\x01 \x01(\x0cH\x00\x12\x32\n\x05\x66inal\x18\x02 \x01(\x0b\x32!.nextmodel.router.v1.ReceiptFactsH\x00\x12+\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1a.nextmodel.router.v1.ErrorH\x00\x42\x07\n\x05\x65vent\"u\n\x05\x45rror\x12\x13\n\x0bhttp_status\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\r\n\x05param\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"\x13\n\x11ListModelsRequest\"g\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x15\n\rshutdown_date\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x05 \x01(\x0c\"D\n\x12ListModelsResponse\x12.\n\x06models\x18\x01 \x03(\x0b\x32\x1e.nextmodel.router.v1.ModelInfo\"\'\n\x11GetReceiptRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\"\x16\n\x14GetCacheStatsRequest\"\xa7\x01\n\x12\x43\x61\x63heStatsResponse\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0c\n\x04hits\x18\x02 \x01(\x03\x12\x0e\n\x06misses\x18\x03 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x04 \x01(\x03\x12\r\n\x05\x62ytes\x18\x05 \x01(\x03\x12\x11\n\tcoalesced\x18\x06 \x01(\x03\x12\x16\n\x0esaved_nano_usd\x18\x07 \x01(\x03\x12\x14\n\x0chit_receipts\x18\x08 \x01(\x03*f\n\tCacheMode\x12\x1a\n\x16\x43\x41\x43HE_MODE_UNSPECIFIED\x10\x00\x12\x11\n\rCACHE_MODE_ON\x10\x01\x12\x12\n\x0e\x43\x41\x43HE_MODE_OFF\x10\x02\x12\x16\n\x12\x43\x41\x43HE_MODE_REFRESH\x10\x03*]\n\nServedMode\x12\x1b\n\x17SERVED_MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11SERVED_MODE_FRESH\x10\x01\x12\x1b\n\x17SERVED_MODE_EXACT_CACHE\x10\x02*}\n\x0bUsageSource\x12\x1c\n\x18USAGE_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15USAGE_SOURCE_UPSTREAM\x10\x01\x12\x1a\n\x16USAGE_SOURCE_ESTIMATED\x10\x02\x12\x19\n\x15USAGE_SOURCE_REPLAYED\x10\x03\x32\xe1\x03\n\rRouterService\x12U\n\x0e\x43hatCompletion\x12 .nextmodel.router.v1.ChatRequest\x1a!.nextmodel.router.v1.ChatResponse\x12`\n\x14StreamChatCompletion\x12 .nextmodel.router.v1.ChatRequest\x1a$.nextmodel.router.v1.ChatStreamEvent0\x01\x12]\n\nListModels\x12&.nextmodel.router.v1.ListModelsRequest\x1a\'.nextmodel.router.v1.ListModelsResponse\x12S\n\nGetReceipt\x12&.nextmodel.router.v1.GetReceiptRequest\x1a\x1d.nextmodel.billing.v1.Receipt\x12\x63\n\rGetCacheStats\x12).nextmodel.router.v1.GetCacheStatsRequest\x1a\'.nextmodel.router.v1.CacheStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHATREQUEST_TAGSENTRY']._loaded_options = None
   _globals['_CHATREQUEST_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_CACHEMODE']._serialized_start=1781
-  _globals['_CACHEMODE']._serialized_end=1883
-  _globals['_SERVEDMODE']._serialized_start=1885
-  _globals['_SERVEDMODE']._serialized_end=1978
-  _globals['_USAGESOURCE']._serialized_start=1980
-  _globals['_USAGESOURCE']._serialized_end=2105
+  _globals['_CACHEMODE']._serialized_start=1997
+  _globals['_CACHEMODE']._serialized_end=2099
+  _globals['_SERVEDMODE']._serialized_start=2101
+  _globals['_SERVEDMODE']._serialized_end=2194
+  _globals['_USAGESOURCE']._serialized_start=2196
+  _globals['_USAGESOURCE']._serialized_end=2321
   _globals['_CHATREQUEST']._serialized_start=94
   _globals['_CHATREQUEST']._serialized_end=348
   _globals['_CHATREQUEST_TAGSENTRY']._serialized_start=305
@@ -47,23 +47,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOKENUSAGE']._serialized_start=351
   _globals['_TOKENUSAGE']._serialized_end=497
   _globals['_RECEIPTFACTS']._serialized_start=500
-  _globals['_RECEIPTFACTS']._serialized_end=1055
-  _globals['_ATTEMPT']._serialized_start=1057
-  _globals['_ATTEMPT']._serialized_end=1136
-  _globals['_CHATRESPONSE']._serialized_start=1138
-  _globals['_CHATRESPONSE']._serialized_end=1223
-  _globals['_CHATSTREAMEVENT']._serialized_start=1226
-  _globals['_CHATSTREAMEVENT']._serialized_end=1423
-  _globals['_ERROR']._serialized_start=1425
-  _globals['_ERROR']._serialized_end=1542
-  _globals['_LISTMODELSREQUEST']._serialized_start=1544
-  _globals['_LISTMODELSREQUEST']._serialized_end=1563
-  _globals['_MODELINFO']._serialized_start=1565
-  _globals['_MODELINFO']._serialized_end=1668
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1670
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1738
-  _globals['_GETRECEIPTREQUEST']._serialized_start=1740
-  _globals['_GETRECEIPTREQUEST']._serialized_end=1779
-  _globals['_ROUTERSERVICE']._serialized_start=2108
-  _globals['_ROUTERSERVICE']._serialized_end=2488
+  _globals['_RECEIPTFACTS']._serialized_end=1077
+  _globals['_ATTEMPT']._serialized_start=1079
+  _globals['_ATTEMPT']._serialized_end=1158
+  _globals['_CHATRESPONSE']._serialized_start=1160
+  _globals['_CHATRESPONSE']._serialized_end=1245
+  _globals['_CHATSTREAMEVENT']._serialized_start=1248
+  _globals['_CHATSTREAMEVENT']._serialized_end=1445
+  _globals['_ERROR']._serialized_start=1447
+  _globals['_ERROR']._serialized_end=1564
+  _globals['_LISTMODELSREQUEST']._serialized_start=1566
+  _globals['_LISTMODELSREQUEST']._serialized_end=1585
+  _globals['_MODELINFO']._serialized_start=1587
+  _globals['_MODELINFO']._serialized_end=1690
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1692
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1760
+  _globals['_GETRECEIPTREQUEST']._serialized_start=1762
+  _globals['_GETRECEIPTREQUEST']._serialized_end=1801
+  _globals['_GETCACHESTATSREQUEST']._serialized_start=1803
+  _globals['_GETCACHESTATSREQUEST']._serialized_end=1825
+  _globals['_CACHESTATSRESPONSE']._serialized_start=1828
+  _globals['_CACHESTATSRESPONSE']._serialized_end=1995
+  _globals['_ROUTERSERVICE']._serialized_start=2324
+  _globals['_ROUTERSERVICE']._serialized_end=2805
 # @@protoc_insertion_point(module_scope)

@@ -79,7 +79,7 @@ class TokenUsage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ...) -> None: ...
 
 class ReceiptFacts(_message.Message):
-    __slots__ = ("request_id", "receipt_id", "served_mode", "usage_source", "provider", "requested_model", "served_model", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "usage", "price_version", "budget_remaining_nano_usd", "route_reason", "attempts", "replayed_receipt_id")
+    __slots__ = ("request_id", "receipt_id", "served_mode", "usage_source", "provider", "requested_model", "served_model", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "usage", "price_version", "budget_remaining_nano_usd", "route_reason", "attempts", "replayed_receipt_id", "cache_status")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
     SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class ReceiptFacts(_message.Message):
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    CACHE_STATUS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     receipt_id: str
     served_mode: ServedMode
@@ -112,7 +113,8 @@ class ReceiptFacts(_message.Message):
     route_reason: str
     attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
     replayed_receipt_id: str
-    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., served_mode: _Optional[_Union[ServedMode, str]] = ..., usage_source: _Optional[_Union[UsageSource, str]] = ..., provider: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., price_version: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., route_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., replayed_receipt_id: _Optional[str] = ...) -> None: ...
+    cache_status: str
+    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., served_mode: _Optional[_Union[ServedMode, str]] = ..., usage_source: _Optional[_Union[UsageSource, str]] = ..., provider: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., price_version: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., route_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., replayed_receipt_id: _Optional[str] = ..., cache_status: _Optional[str] = ...) -> None: ...
 
 class Attempt(_message.Message):
     __slots__ = ("provider", "model", "outcome", "latency_ms")
@@ -191,3 +193,27 @@ class GetReceiptRequest(_message.Message):
     RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
     receipt_id: str
     def __init__(self, receipt_id: _Optional[str] = ...) -> None: ...
+
+class GetCacheStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CacheStatsResponse(_message.Message):
+    __slots__ = ("project_id", "hits", "misses", "entries", "bytes", "coalesced", "saved_nano_usd", "hit_receipts")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    MISSES_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    COALESCED_FIELD_NUMBER: _ClassVar[int]
+    SAVED_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    HIT_RECEIPTS_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+    coalesced: int
+    saved_nano_usd: int
+    hit_receipts: int
+    def __init__(self, project_id: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., entries: _Optional[int] = ..., bytes: _Optional[int] = ..., coalesced: _Optional[int] = ..., saved_nano_usd: _Optional[int] = ..., hit_receipts: _Optional[int] = ...) -> None: ...

@@ -62,6 +62,11 @@ class RouterServiceStub:
                 request_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetReceiptRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
                 _registered_method=True)
+        self.GetCacheStats = channel.unary_unary(
+                '/nextmodel.router.v1.RouterService/GetCacheStats',
+                request_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -106,6 +111,13 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCacheStats(self, request, context):
+        """Exact-cache statistics of the caller's project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +140,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.GetReceipt,
                     request_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetReceiptRequest.FromString,
                     response_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.SerializeToString,
+            ),
+            'GetCacheStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCacheStats,
+                    request_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.FromString,
+                    response_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -245,6 +262,33 @@ class RouterService:
             '/nextmodel.router.v1.RouterService/GetReceipt',
             nextmodel_dot_router_dot_v1_dot_router__pb2.GetReceiptRequest.SerializeToString,
             nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCacheStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.router.v1.RouterService/GetCacheStats',
+            nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.SerializeToString,
+            nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
