@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := tests/readme/node_modules/.installed
 
-.PHONY: run test protos lock clean
+.PHONY: run test protos lock clean cachesafety
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "NextModel needs Python 3.11 or newer on PATH." >&2; exit 1; }
@@ -29,6 +29,10 @@ $(NODE_STAMP): tests/readme/package-lock.json
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
+
+# CacheSafety Bench on the built-in workload: table, report.json and chart in artifacts/cachesafety.
+cachesafety: $(STAMP)
+	$(VENV)/bin/nextmodel bench cachesafety --out artifacts/cachesafety
 
 # Regenerate the Python code of protos/ (committed; a test fails when it drifts).
 protos: $(STAMP)

@@ -1,0 +1,5 @@
+import sys
+
+from nextmodel_cachesafety.cli import main
+
+sys.exit(main())

