@@ -40,6 +40,8 @@ class Principal:
     cache_shared_in_team: bool = False
     has_budget: bool = False
     own_key_providers: tuple[str, ...] = ()
+    # What is left of the tightest budget, in basis points of its limit (None: no budget).
+    budget_remaining_bps: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ turns them into gRPC status codes.
 from __future__ import annotations
 
 import csv
-import hmac
 import io
 import logging
 import re
@@ -28,6 +27,7 @@ from nextmodel_billing.store.base import (
     BudgetExceeded, BudgetRow, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
 )
 from nextmodel_common import money
+from nextmodel_common.access import is_admin_key
 from nextmodel_common.errors import GatewayError
 
 log = logging.getLogger(__name__)
@@ -97,10 +97,7 @@ class BillingService:
         return record.principal
 
     def is_admin(self, presented: str | None) -> bool:
-        """Constant-time comparison with NEXTMODEL_ADMIN_KEY; never true when it is unset."""
-        if not self.admin_key or not presented:
-            return False
-        return hmac.compare_digest(presented.encode(), self.admin_key.encode())
+        return is_admin_key(presented, self.admin_key)
 
     async def caller(self, presented: str | None) -> Caller:
         if self.is_admin(presented):

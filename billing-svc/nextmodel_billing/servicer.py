@@ -13,17 +13,13 @@ from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
 from nextmodel_billing.store.base import BudgetRow, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
 from nextmodel_billing.budgets import resets_at_ms
+from nextmodel_common.access import metadata_bearer
 from nextmodel_common.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
 
-def _authorization(context) -> str | None:
-    for key, value in context.invocation_metadata() or ():
-        if key == "authorization":
-            scheme, _, token = value.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
-    return None
+_authorization = metadata_bearer
 
 
 def receipt_to_proto(receipt: Receipt) -> billing_pb2.Receipt:
@@ -105,6 +101,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             requests_per_minute=principal.requests_per_minute,
             tokens_per_minute=principal.tokens_per_minute,
             own_key_providers=principal.own_key_providers,
+            budget_remaining_bps=principal.budget_remaining_bps,
         )
 
     async def Reserve(self, request, context):

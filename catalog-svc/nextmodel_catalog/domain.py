@@ -91,13 +91,49 @@ class SeedError(ValueError):
     pass
 
 
+# What a routing policy may say (the router's policy engine reads these).
+POLICY_FIELDS = {
+    "name": str, "description": str, "candidates": list, "allow_providers": list, "deny_providers": list,
+    "allow_regions": list, "deny_regions": list, "max_input_price": str, "max_output_price": str,
+    "max_latency_p95_ms": int, "max_error_rate": (int, float), "sort": str, "max_candidates": int,
+    "low_budget": dict, "match_tags": dict,
+}
+SORTS = {"order", "price", "latency"}
+
+
+def parse_policy(raw: dict) -> Policy:
+    """Check a policy definition; a bad one is refused with the field named."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise SeedError("a policy needs a name")
+    name = raw["name"]
+    for field, value in raw.items():
+        expected = POLICY_FIELDS.get(field)
+        if expected is None:
+            raise SeedError(f"policy {name}: unknown field {field!r}")
+        if field in ("max_input_price", "max_output_price"):
+            value = str(value)
+            try:
+                money.price(value)
+            except (ValueError, ArithmeticError):
+                raise SeedError(f"policy {name}: {field} must be a decimal price") from None
+            raw = {**raw, field: value}
+        elif not isinstance(value, expected):
+            raise SeedError(f"policy {name}: {field} has the wrong type")
+    if raw.get("sort", "order") not in SORTS:
+        raise SeedError(f"policy {name}: sort must be one of {', '.join(sorted(SORTS))}")
+    low = raw.get("low_budget")
+    if low is not None and not (isinstance(low.get("below_percent"), int | float) and isinstance(low.get("policy"), str)):
+        raise SeedError(f"policy {name}: low_budget needs below_percent and policy")
+    return Policy(name=name, spec=raw)
+
+
 def load_seed(path: Path) -> Catalog:
     """Parse and check the seed YAML; a bad seed stops the service at start, with the reason."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     providers = tuple(_provider(p) for p in raw.get("providers") or ())
     known = {p.id for p in providers}
     models = tuple(_model(m, known) for m in raw.get("models") or ())
-    policies = tuple(Policy(name=p["name"], spec=p) for p in raw.get("policies") or ())
+    policies = tuple(parse_policy(p) for p in raw.get("policies") or ())
     names: set[str] = set()
     for model in models:
         for name in (model.id, *model.aliases):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from nextmodel_catalog.config import CatalogSettings, get_settings
 from nextmodel_catalog.service import CatalogService
-from nextmodel_catalog.servicer import CatalogServicer
+from nextmodel_catalog.latency import LatencyBook
+from nextmodel_catalog.servicer import CatalogAdminServicer, CatalogServicer
 from nextmodel_catalog.store import SqlCatalogStore
 from nextmodel_common import grpc_bootstrap, telemetry
 
@@ -18,10 +21,13 @@ async def create(settings: CatalogSettings, port: int | None = None):
     """Build the started domain service and its (not yet started) gRPC server."""
     service = CatalogService(SqlCatalogStore(settings.database_url))
     await service.start(settings.catalog_seed_path)
+    admin_key = settings.admin_key.get_secret_value() if settings.admin_key else None
 
     def register(server):
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(service), server)
-        return [catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name]
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(service, LatencyBook()), server)
+        catalog_pb2_grpc.add_CatalogAdminServiceServicer_to_server(CatalogAdminServicer(service, admin_key), server)
+        return [catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+                catalog_pb2.DESCRIPTOR.services_by_name["CatalogAdminService"].full_name]
 
     server = grpc_bootstrap.create_server(
         register, host=settings.bind_host, port=settings.catalog_port if port is None else port
@@ -34,9 +40,25 @@ async def main() -> None:
     telemetry.setup_logging("catalog", settings.log_level)
     telemetry.setup_telemetry("catalog")
     service, server = await create(settings)
-    await grpc_bootstrap.serve_until_signalled(
-        server, settings.shutdown_grace_seconds, on_stop=service.store.close
-    )
+    reloader = asyncio.create_task(reload_periodically(service, settings.catalog_reload_seconds))
+
+    async def stop() -> None:
+        reloader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reloader
+        await service.store.close()
+
+    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=stop)
+
+
+async def reload_periodically(service: CatalogService, every_seconds: float) -> None:
+    """Pick up prices and policies another replica's admin API changed."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await service.reload()
+        except Exception:
+            log.exception("catalog reload failed; keeping the catalog in memory")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import orjson
 
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from nextmodel_catalog.domain import Catalog, Model
+from nextmodel_catalog.domain import Catalog, Model, Price
+from nextmodel_catalog.latency import LatencyBook
 from nextmodel_catalog.service import CatalogService
+from nextmodel_common.access import is_admin_key, metadata_bearer
+from nextmodel_common.errors import GatewayError
 
 
 def model_to_proto(model: Model) -> catalog_pb2.Model:
@@ -36,9 +41,21 @@ def model_to_proto(model: Model) -> catalog_pb2.Model:
     )
 
 
-def snapshot_to_proto(catalog: Catalog) -> catalog_pb2.CatalogSnapshot:
+def price_to_proto(price) -> catalog_pb2.Price:
+    return catalog_pb2.Price(version=price.version, input_per_mtok_usd=price.input,
+                             cached_input_per_mtok_usd=price.cached_input or "", output_per_mtok_usd=price.output,
+                             source=price.source, effective_date=price.effective_date)
+
+
+def snapshot_to_proto(catalog: Catalog, latency: LatencyBook | None = None) -> catalog_pb2.CatalogSnapshot:
+    models = [model_to_proto(m) for m in catalog.models]
+    if latency is not None:
+        for model in models:
+            summary = latency.summary(model.id)
+            if summary is not None:
+                model.latency.CopyFrom(catalog_pb2.LatencyStats(**asdict(summary)))
     return catalog_pb2.CatalogSnapshot(
-        version=catalog.version,
+        version=f"{catalog.version}.{latency.version if latency else 0}",
         providers=[
             catalog_pb2.Provider(
                 id=p.id, name=p.name, protocol=p.protocol, env_prefix=p.env_prefix,
@@ -46,24 +63,81 @@ def snapshot_to_proto(catalog: Catalog) -> catalog_pb2.CatalogSnapshot:
             )
             for p in catalog.providers
         ],
-        models=[model_to_proto(m) for m in catalog.models],
+        models=models,
         policies=[catalog_pb2.Policy(name=p.name, spec_json=orjson.dumps(p.spec)) for p in catalog.policies],
     )
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, service: CatalogService) -> None:
+    def __init__(self, service: CatalogService, latency: LatencyBook) -> None:
         self.service = service
+        self.latency = latency
         self._snapshot: catalog_pb2.CatalogSnapshot | None = None
 
     def _current(self) -> catalog_pb2.CatalogSnapshot:
-        catalog = self.service.catalog
-        if self._snapshot is None or self._snapshot.version != catalog.version:
-            self._snapshot = snapshot_to_proto(catalog)
+        version = f"{self.service.catalog.version}.{self.latency.version}"
+        if self._snapshot is None or self._snapshot.version != version:
+            self._snapshot = snapshot_to_proto(self.service.catalog, self.latency)
         return self._snapshot
+
+    async def ReportLatency(self, request, context):
+        for seen in request.observations:
+            self.latency.add(seen.model, seen.ttft_ms, seen.total_ms, seen.error,
+                             at=seen.observed_unix_ms / 1000 if seen.observed_unix_ms else None)
+        return catalog_pb2.ReportLatencyResponse()
 
     async def GetSnapshot(self, request, context):
         snapshot = self._current()
         if request.if_version and request.if_version == snapshot.version:
             return catalog_pb2.CatalogSnapshot(version=snapshot.version, not_modified=True)
         return snapshot
+
+
+class CatalogAdminServicer(catalog_pb2_grpc.CatalogAdminServiceServicer):
+    """Operators' changes; the admin key is checked here, every rule lives in CatalogService."""
+
+    def __init__(self, service: CatalogService, admin_key: str | None) -> None:
+        self.service = service
+        self.admin_key = admin_key
+
+    async def _guard(self, context) -> None:
+        if not is_admin_key(metadata_bearer(context), self.admin_key):
+            await GatewayError(401, "This needs the admin key (NEXTMODEL_ADMIN_KEY) as the bearer token.",
+                               code="admin_key_required").abort(context)
+
+    async def SetPrice(self, request, context):
+        await self._guard(context)
+        try:
+            await self.service.set_price(
+                request.model_id, input=request.input_per_mtok_usd,
+                cached_input=request.cached_input_per_mtok_usd or None, output=request.output_per_mtok_usd,
+                source=request.source, effective_date=request.effective_date)
+        except GatewayError as error:
+            await error.abort(context)
+        return model_to_proto(next(m for m in self.service.catalog.models if m.id == request.model_id))
+
+    async def ListPriceVersions(self, request, context):
+        await self._guard(context)
+        history = await self.service.store.price_history(request.model_id)
+        if not history:
+            await GatewayError(404, f"No model {request.model_id!r} in the catalog.", param="model_id",
+                               code="model_not_found").abort(context)
+        return catalog_pb2.ListPriceVersionsResponse(prices=[price_to_proto(Price(**fields)) for _, fields in history])
+
+    async def PutPolicy(self, request, context):
+        await self._guard(context)
+        try:
+            spec = orjson.loads(request.spec_json or b"{}")
+            policy = await self.service.put_policy({**spec, "name": request.name})
+        except orjson.JSONDecodeError:
+            await GatewayError(400, "The policy must be a JSON object.", param="policy",
+                               code="invalid_value").abort(context)
+        except GatewayError as error:
+            await error.abort(context)
+        return catalog_pb2.Policy(name=policy.name, spec_json=orjson.dumps(policy.spec))
+
+    async def DeletePolicy(self, request, context):
+        await self._guard(context)
+        if not await self.service.delete_policy(request.name):
+            await GatewayError(404, f"No policy {request.name!r}.", param="name", code="policy_not_found").abort(context)
+        return catalog_pb2.DeletePolicyResponse()

@@ -8,6 +8,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from nextmodel.billing.v1 import admin_pb2_grpc
+from nextmodel.catalog.v1 import catalog_pb2_grpc
 from nextmodel.router.v1 import router_pb2_grpc
 from nextmodel_common import grpc_bootstrap
 from nextmodel_edge.config import EdgeSettings
@@ -26,6 +27,7 @@ class Upstreams:
         # Accounts, spend and receipts are billing's; it checks the caller's key itself.
         self.admin = admin_pb2_grpc.BillingAdminServiceStub(self.channels["billing"])
         self.usage = admin_pb2_grpc.UsageServiceStub(self.channels["billing"])
+        self.catalog_admin = catalog_pb2_grpc.CatalogAdminServiceStub(self.channels["catalog"])
         self._health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in self.channels.items()}
 
     async def health(self, timeout: float) -> dict[str, str]:

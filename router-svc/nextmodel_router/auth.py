@@ -16,6 +16,7 @@ import time
 import grpc
 
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel_common.access import bearer
 from nextmodel_common.errors import GatewayError, from_rpc_error
 
 _MAX_ENTRIES = 100_000
@@ -31,7 +32,7 @@ class KeyAuthenticator:
         self._cache: dict[bytes, tuple[billing_pb2.Principal, float]] = {}
 
     async def authenticate(self, authorization: str | None) -> billing_pb2.Principal:
-        api_key = _bearer(authorization)
+        api_key = bearer(authorization)
         if not api_key:
             raise GatewayError(
                 401, "Missing API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
@@ -59,10 +60,3 @@ class KeyAuthenticator:
         return principal
 
 
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None

@@ -22,11 +22,11 @@ from nextmodel.cache.v1 import cache_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
-from nextmodel_router import caching
+from nextmodel_router import caching, policy
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
 from nextmodel_router.catalog_copy import CatalogCopy, ModelRoute
-from nextmodel_router.clients import BillingClient, CacheClient
+from nextmodel_router.clients import BillingClient, CacheClient, LatencyReporter
 from nextmodel_router.credentials import Credentials
 from nextmodel_router.ratelimit import RateLimiter
 from nextmodel_router.streaming import StreamAccumulator, openai_usage
@@ -97,7 +97,8 @@ class Plan:
 class ChatFlow:
     def __init__(self, catalog: CatalogCopy, cache: CacheClient, billing: BillingClient,
                  credentials: Credentials, adapters: dict[str, Adapter], rate_limiter: RateLimiter,
-                 internal_timeout: float = 5.0, coalesce_timeout_ms: int = 15_000) -> None:
+                 internal_timeout: float = 5.0, coalesce_timeout_ms: int = 15_000,
+                 latency: LatencyReporter | None = None) -> None:
         self.catalog = catalog
         self.cache = cache
         self.billing = billing
@@ -106,6 +107,7 @@ class ChatFlow:
         self.rate_limiter = rate_limiter
         self.internal_timeout = internal_timeout
         self.coalesce_timeout_ms = coalesce_timeout_ms
+        self.latency = latency
         self._background: set[asyncio.Task] = set()
 
     # -- planning -----------------------------------------------------------------
@@ -131,23 +133,9 @@ class ChatFlow:
     def plan(self, principal: billing_pb2.Principal, request: router_pb2.ChatRequest) -> Plan:
         body = parse_body(request.body_json)
         requested = body["model"]
-        policy_name = request.policy or (requested[len(POLICY_PREFIX):] if requested.startswith(POLICY_PREFIX) else "")
-        if policy_name:
-            view = self._view()
-            policy = view.policies.get(policy_name)
-            if policy is None:
-                raise GatewayError(404, f"The routing policy {policy_name!r} does not exist."
-                                        f"{_suggest(policy_name, view.policies)}", param="model",
-                                   code="policy_not_found")
-            candidates = [c for c in policy.candidates
-                          if not principal.allowed_models or c.id in principal.allowed_models]
-            if not candidates:
-                raise GatewayError(403, f"This API key may use none of the models of policy {policy_name!r}.",
-                                   param="model", code="model_not_allowed")
-            reason = f"policy {policy_name}"
-        else:
-            candidates = [self.resolve(requested, principal)]
-            reason = "requested model"
+        prompt_estimate = usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode())
+        tags = {**principal.tags, **request.tags}
+        candidates, reason, policy_name = self._route(principal, requested, request.policy, body, prompt_estimate, tags)
         able, refusals = [], []
         for candidate in candidates:
             adapter = self.adapters.get(candidate.provider.protocol)
@@ -165,8 +153,118 @@ class ChatFlow:
                                     "Remove the parameter or choose another model.", param=first.param,
                                code="unsupported_parameter")
         return Plan(body=body, request_id=request.request_id or ids.new_request_id(), requested=requested,
-                    candidates=able, reason=reason, tags={**principal.tags, **request.tags}, policy=policy_name,
-                    prompt_estimate=usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode()))
+                    candidates=able, reason=reason, tags=tags, policy=policy_name, prompt_estimate=prompt_estimate)
+
+    def _route(self, principal: billing_pb2.Principal, requested: str, policy_header: str, body: dict,
+               prompt_estimate: int, tags: dict[str, str]) -> tuple[list[ModelRoute], str, str]:
+        """(candidates, reason, policy) for a request.
+
+        Precedence: the x-nextmodel-policy header, then "model": "nextmodel/<policy>"; the model
+        "nextmodel/auto" takes the policy its tags select, else the key's default policy; any
+        other model name is served by that model.
+        """
+        view = self._view()
+        name = policy_header or (requested[len(POLICY_PREFIX):] if requested.startswith(POLICY_PREFIX) else "")
+        if name == "auto":
+            chosen = policy.policy_for_tags(view, tags)
+            name = chosen.name if chosen else principal.default_policy
+            if not name:
+                raise GatewayError(400, "'nextmodel/auto' needs a routing policy: give the key a default policy, "
+                                        "or tag the request for a policy with match_tags.", param="model",
+                                   code="no_policy")
+        if not name:
+            return [self.resolve(requested, principal)], "requested model", ""
+        selected = view.policies.get(name)
+        if selected is None:
+            raise GatewayError(404, f"The routing policy {name!r} does not exist.{_suggest(name, view.policies)}",
+                               param="model", code="policy_not_found")
+        remaining = principal.budget_remaining_bps if principal.HasField("budget_remaining_bps") else None
+        try:
+            route = policy.choose(selected, view, policy.needs_of(body, prompt_estimate),
+                                  budget_remaining_bps=remaining)
+        except policy.NoCandidate as none_left:
+            raise GatewayError(400, str(none_left), param="model", code="no_candidate") from None
+        allowed = [c for c in route.candidates if not principal.allowed_models or c.id in principal.allowed_models]
+        if not allowed:
+            raise GatewayError(403, f"This API key may use none of the models of policy {name!r}.",
+                               param="model", code="model_not_allowed")
+        return allowed, route.reason, route.policy
+
+    # -- quote and compare ----------------------------------------------------------
+
+    def quote(self, principal: billing_pb2.Principal, request: router_pb2.QuoteRequest) -> router_pb2.QuoteResponse:
+        """What a request would cost on each candidate, Fresh and as an exact-cache hit; no call, no charge."""
+        view = self._view()
+        body: dict = {}
+        if request.body_json:
+            try:
+                body = orjson.loads(request.body_json)
+            except orjson.JSONDecodeError:
+                raise GatewayError(400, "The request body is not valid JSON.", code="invalid_json") from None
+            if not isinstance(body, dict):
+                raise GatewayError(400, "'request' must be a chat completion body.", param="request",
+                                   code="invalid_type")
+        prompt = request.prompt_tokens or usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode())
+        needs = policy.needs_of(body, prompt)
+        completion = request.completion_tokens or needs.completion_tokens or policy.DEFAULT_COMPLETION_ESTIMATE
+        if request.models:
+            routes = []
+            for name in request.models:
+                route = view.resolve(name)
+                if route is None:
+                    raise GatewayError(404, f"The model {name!r} does not exist.{_suggest(name, view.by_name)}",
+                                       param="models", code="model_not_found")
+                routes.append(route)
+        elif request.policy:
+            selected = view.policies.get(request.policy)
+            if selected is None:
+                raise GatewayError(404, f"The routing policy {request.policy!r} does not exist."
+                                        f"{_suggest(request.policy, view.policies)}", param="policy",
+                                   code="policy_not_found")
+            routes = list(selected.candidates) or list(view.models.values())
+        else:
+            routes = list(view.models.values())
+        if principal.allowed_models:
+            routes = [r for r in routes if r.id in principal.allowed_models]
+        answer = router_pb2.QuoteResponse(prompt_tokens=prompt, completion_tokens=completion,
+                                          cache_discount_bps=principal.cache_discount_bps, needs=needs.names())
+        quoted = []
+        for route in routes:
+            fresh = money.request_cost_nano(prompt_tokens=prompt, completion_tokens=completion, cached_prompt_tokens=0,
+                                            input_per_mtok=route.input_per_mtok, cached_input_per_mtok=None,
+                                            output_per_mtok=route.output_per_mtok)
+            missing = policy.unmet(route, policy.Needs(**{**needs.__dict__, "completion_tokens": completion}))
+            quoted.append(router_pb2.QuoteCandidate(
+                model=route.id, provider=route.provider.id, region=route.proto.region, fresh_cost_nano_usd=fresh,
+                exact_cache_cost_nano_usd=fresh - money.discount_nano(fresh, principal.cache_discount_bps),
+                latency_p50_ms=route.proto.latency.total_p50_ms, latency_p95_ms=route.proto.latency.total_p95_ms,
+                fits=not missing, unmet=missing, price_version=route.price_version,
+                context_window=route.proto.context_window))
+        quoted.sort(key=lambda c: (not c.fits, c.fresh_cost_nano_usd, c.model))
+        answer.candidates.extend(quoted)
+        return answer
+
+    async def compare(self, principal: billing_pb2.Principal,
+                      request: router_pb2.CompareRequest) -> router_pb2.CompareResponse:
+        """The same request on several models at once; each call is billed and receipted as usual."""
+        if not request.models or len(request.models) > 8:
+            raise GatewayError(400, "'models' must name 1 to 8 models.", param="models", code="invalid_value")
+        body = parse_body(orjson.dumps({"model": request.models[0], **orjson.loads(request.body_json or b"{}")}))
+        body.pop("stream", None)
+
+        async def one(model: str) -> router_pb2.CompareResult:
+            started = time.perf_counter()
+            chat = router_pb2.ChatRequest(body_json=orjson.dumps({**body, "model": model}), model=model,
+                                          tags=request.tags)
+            try:
+                body_json, facts = await self.complete(principal, chat)
+                return router_pb2.CompareResult(model=model, body_json=body_json, receipt=facts,
+                                                latency_ms=int((time.perf_counter() - started) * 1000))
+            except GatewayError as error:
+                return router_pb2.CompareResult(model=model, error=error.to_proto(),
+                                                latency_ms=int((time.perf_counter() - started) * 1000))
+
+        return router_pb2.CompareResponse(results=await asyncio.gather(*(one(m) for m in request.models)))
 
     # -- cache ----------------------------------------------------------------------
 
@@ -283,9 +381,16 @@ class ChatFlow:
         if plan.reservation_id and not plan.settled:
             self._in_background(self.billing.release(plan.reservation_id, plan.request_id))
 
+    def _observe(self, route: ModelRoute, ttft_ms: int, total_ms: int, error: bool) -> None:
+        if self.latency is not None:
+            self.latency.observe(route.id, route.provider.id, ttft_ms, total_ms, error)
+
     def _failed(self, plan: Plan, route: ModelRoute, failure: UpstreamError, started: float) -> None:
+        elapsed = int((time.perf_counter() - started) * 1000)
+        if failure.kind != "not_configured":
+            self._observe(route, elapsed, elapsed, True)
         plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome=failure.outcome,
-                                                latency_ms=int((time.perf_counter() - started) * 1000)))
+                                                latency_ms=elapsed))
         log.warning("upstream attempt failed", extra={"fields": {
             "request_id": plan.request_id, "provider": route.provider.id, "model": route.id,
             "outcome": failure.outcome, "retryable": failure.retryable}})
@@ -322,6 +427,7 @@ class ChatFlow:
                 raise upstream_gateway_error(failure) from None
             plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
                                                     latency_ms=result.latency_ms))
+            self._observe(route, result.latency_ms, result.latency_ms, False)
             usage = usage_mod.from_response(result.response, plan.body)
             facts = await self._settle(principal, plan, route, usage, ids.new_receipt_id(), credential_source, "ok")
             await self._store(principal, plan, route, result.response, facts)
@@ -375,8 +481,9 @@ class ChatFlow:
             self._failed(plan, route, failure, started)
             if not (failure.retryable and position + 1 < len(plan.candidates)):
                 raise upstream_gateway_error(failure)
+        first_token_ms = int((time.perf_counter() - started) * 1000)
         plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
-                                                latency_ms=int((time.perf_counter() - started) * 1000)))
+                                                latency_ms=first_token_ms))
 
         receipt_id = ids.new_receipt_id()
         yield router_pb2.ChatStreamEvent(start=router_pb2.ReceiptFacts(
@@ -419,6 +526,7 @@ class ChatFlow:
             error = upstream_gateway_error(failure)
             yield router_pb2.ChatStreamEvent(error=error.to_proto())
             return
+        self._observe(route, first_token_ms, int((time.perf_counter() - started) * 1000), False)
         facts = await self._settle(principal, plan, route, usage, receipt_id, credential_source, "ok")
         await self._store(principal, plan, route, answer.completion(accumulator.upstream_usage or
                                                                     openai_usage(usage)), facts)

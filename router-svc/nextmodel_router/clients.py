@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import grpc
 
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
+from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from nextmodel_router.outbox import SettlementOutbox
 
 log = logging.getLogger(__name__)
@@ -125,3 +127,50 @@ class BillingClient:
         if left:
             log.warning("settlements kept in the outbox for the next start", extra={"fields": {"count": left}})
         self.outbox.close()
+
+
+class LatencyReporter:
+    """Sends what the router observes of each model (time to first token, total time, errors) to
+    the catalog in batches, off the request path. Lost reports cost accuracy, never requests."""
+
+    def __init__(self, channel: grpc.aio.Channel, timeout: float, every_seconds: float = 2.0,
+                 max_buffer: int = 10_000) -> None:
+        self.stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+        self.timeout = timeout
+        self.every_seconds = every_seconds
+        self.max_buffer = max_buffer
+        self._buffer: list[catalog_pb2.LatencyObservation] = []
+        self._task: asyncio.Task | None = None
+
+    def observe(self, model: str, provider: str, ttft_ms: int, total_ms: int, error: bool) -> None:
+        if len(self._buffer) < self.max_buffer:
+            self._buffer.append(catalog_pb2.LatencyObservation(
+                model=model, provider=provider, ttft_ms=ttft_ms, total_ms=total_ms, error=error,
+                observed_unix_ms=int(time.time() * 1000)))
+
+    async def flush(self) -> None:
+        batch, self._buffer = self._buffer, []
+        if batch:
+            try:
+                await self.stub.ReportLatency(catalog_pb2.ReportLatencyRequest(observations=batch),
+                                              timeout=self.timeout)
+            except grpc.aio.AioRpcError as failure:
+                log.info("latency report dropped", extra={"fields": {"count": len(batch),
+                                                                     "code": failure.code().name}})
+
+    def start(self) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(self.every_seconds)
+                await self.flush()
+
+        self._task = asyncio.create_task(loop(), name="latency-reports")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.flush()

@@ -13,7 +13,7 @@ from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
-from nextmodel_router.clients import BillingClient, CacheClient
+from nextmodel_router.clients import BillingClient, CacheClient, LatencyReporter
 from nextmodel_router.config import RouterSettings, get_settings
 from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
 from nextmodel_router.outbox import SettlementOutbox
@@ -45,6 +45,7 @@ class Router:
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path))
         billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
+        self.latency = LatencyReporter(catalog_channel, settings.internal_timeout)
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.flow = ChatFlow(
             catalog=self.catalog,
@@ -54,6 +55,7 @@ class Router:
             rate_limiter=RateLimiter(self.counters),
             internal_timeout=settings.internal_timeout,
             coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
+            latency=self.latency,
             adapters={
                 "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
                 "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
@@ -65,10 +67,12 @@ class Router:
     def start(self) -> None:
         self.catalog.start()
         self.billing.start()
+        self.latency.start()
 
     async def close(self) -> None:
         await self.catalog.stop()
         await self.billing.stop()
+        await self.latency.stop()
         await self.http.aclose()
         if isinstance(self.counters, RedisCounters):
             await self.counters.close()

@@ -105,6 +105,20 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             await error.abort(context)
 
 
+    async def Quote(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            return self.flow.quote(principal, request)
+        except GatewayError as error:
+            await error.abort(context)
+
+    async def Compare(self, request, context):
+        try:
+            principal = await self.auth.authenticate(_authorization(context))
+            return await self.flow.compare(principal, request)
+        except GatewayError as error:
+            await error.abort(context)
+
     async def GetCacheStats(self, request, context):
         """The cache's counters for the caller's project, and what its hits saved from the ledger."""
         try:
@@ -148,4 +162,9 @@ def _model_details(model) -> dict:
             "tools": caps.tools, "vision": caps.vision, "json_schema": caps.json_schema,
             "streaming": caps.streaming, "reasoning": caps.reasoning,
         },
+        "latency": {
+            "ttft_p50_ms": model.latency.ttft_p50_ms, "ttft_p95_ms": model.latency.ttft_p95_ms,
+            "total_p50_ms": model.latency.total_p50_ms, "total_p95_ms": model.latency.total_p95_ms,
+            "error_rate": model.latency.error_rate, "samples": model.latency.samples,
+        } if model.latency.samples else None,
     }

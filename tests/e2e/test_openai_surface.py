@@ -221,7 +221,7 @@ def test_fallback_to_the_next_candidate_before_the_first_byte(client, stack, fak
     assert raw.headers["x-nextmodel-provider"] == "deepseek"
     attempts = raw.parse().model_extra["nextmodel"]["attempts"]
     assert [(a["provider"], a["outcome"]) for a in attempts] == [("openai", "http_503"), ("deepseek", "ok")]
-    assert receipt(stack, raw.headers["x-nextmodel-receipt-id"]).route_reason == "policy reliable-chat"
+    assert receipt(stack, raw.headers["x-nextmodel-receipt-id"]).route_reason.startswith("policy reliable-chat:")
 
     fake_upstream.fail_next(429)
     fake_upstream.fail_next(529)

@@ -151,7 +151,15 @@ class SqlBillingStore:
             scopes = or_(and_(budgets.c.scope == "key", budgets.c.scope_id == row.id),
                          and_(budgets.c.scope == "project", budgets.c.scope_id == row.project_id),
                          and_(budgets.c.scope == "team", budgets.c.scope_id == row.team_id))
-            has_budget = (await conn.execute(select(exists().where(scopes)))).scalar()
+            remaining_bps = None
+            for budget in (await conn.execute(select(budgets).where(scopes))).all():
+                counter = (await conn.execute(select(budget_counters).where(
+                    budget_counters.c.budget_id == budget.id,
+                    budget_counters.c.period_key == period_key(budget.period, now_ms)))).first()
+                used = (counter.spent_nano_usd + counter.reserved_nano_usd) if counter else 0
+                left = max(0, min(10_000, (budget.limit_nano_usd - used) * 10_000 // budget.limit_nano_usd))
+                remaining_bps = left if remaining_bps is None else min(remaining_bps, left)
+            has_budget = remaining_bps is not None
             own = (await conn.execute(select(provider_keys.c.provider)
                                       .where(provider_keys.c.project_id == row.project_id))).scalars().all()
         principal = Principal(
@@ -161,7 +169,8 @@ class SqlBillingStore:
             tokens_per_minute=row.tokens_per_minute,
             cache=CacheSettings(enabled=row.cache_enabled, ttl_seconds=row.cache_ttl_seconds,
                                 discount_bps=row.cache_discount_bps, cache_sampled=row.cache_sampled),
-            cache_shared_in_team=row.cache_shared, has_budget=bool(has_budget), own_key_providers=tuple(sorted(own)),
+            cache_shared_in_team=row.cache_shared, has_budget=has_budget, own_key_providers=tuple(sorted(own)),
+            budget_remaining_bps=remaining_bps,
         )
         return KeyRecord(principal=principal, revoked=row.revoked_unix_ms is not None,
                          expires_unix_ms=row.expires_unix_ms)

@@ -33,6 +33,12 @@ prices = Table(
     Column("definition", Text, nullable=False),
     Column("recorded_unix_ms", BigInteger, nullable=False),
 )
+meta = Table(
+    "catalog_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 policies = Table(
     "catalog_policies",
     metadata,
@@ -69,23 +75,12 @@ class SqlCatalogStore:
                     await conn.execute(models.update().where(models.c.id == model.id).values(**row))
                 else:
                     await conn.execute(models.insert().values(**row))
-                if (model.id, model.price.version) not in known_prices:
-                    await conn.execute(
-                        prices.insert().values(
-                            model_id=model.id,
-                            version=model.price.version,
-                            definition=_dump(asdict(model.price)),
-                            recorded_unix_ms=now_ms,
-                        )
-                    )
+                await self._put_price(conn, model.id, model.price, now_ms, (model.id, model.price.version) in known_prices)
             seeded = {m.id for m in catalog.models}
             for stale in set(known_models) - seeded:
                 await conn.execute(models.delete().where(models.c.id == stale))
-            await conn.execute(policies.delete())
-            if catalog.policies:
-                await conn.execute(
-                    policies.insert(), [{"name": p.name, "definition": _dump(p.spec)} for p in catalog.policies]
-                )
+            for policy in catalog.policies:
+                await self._put_policy(conn, policy)
 
     async def load(self) -> Catalog:
         async with self.engine.connect() as conn:
@@ -109,6 +104,53 @@ class SqlCatalogStore:
             models=tuple(loaded_models),
             policies=tuple(Policy(name=row.name, spec=orjson.loads(row.definition)) for row in policy_rows),
         )
+
+    @staticmethod
+    async def _put_price(conn, model_id: str, price: Price, now_ms: int, known: bool) -> None:
+        """Record a price as the one in force; a version seen before is brought back, not duplicated."""
+        if known:
+            latest = (await conn.execute(select(prices.c.version).where(prices.c.model_id == model_id)
+                                         .order_by(prices.c.recorded_unix_ms.desc()).limit(1))).scalar()
+            if latest != price.version:
+                await conn.execute(prices.update().where(prices.c.model_id == model_id,
+                                                         prices.c.version == price.version)
+                                   .values(recorded_unix_ms=now_ms))
+            return
+        await conn.execute(prices.insert().values(model_id=model_id, version=price.version,
+                                                  definition=_dump(asdict(price)), recorded_unix_ms=now_ms))
+
+    @staticmethod
+    async def _put_policy(conn, policy: Policy) -> None:
+        changed = await conn.execute(policies.update().where(policies.c.name == policy.name)
+                                     .values(definition=_dump(policy.spec)))
+        if not changed.rowcount:
+            await conn.execute(policies.insert().values(name=policy.name, definition=_dump(policy.spec)))
+
+    async def set_price(self, model_id: str, price: Price, *, now_ms: int) -> bool:
+        async with self.engine.begin() as conn:
+            if (await conn.execute(select(models.c.id).where(models.c.id == model_id))).first() is None:
+                return False
+            known = (await conn.execute(select(prices.c.version).where(
+                prices.c.model_id == model_id, prices.c.version == price.version))).first() is not None
+            await self._put_price(conn, model_id, price, now_ms, known)
+        return True
+
+    async def put_policy(self, policy: Policy) -> None:
+        async with self.engine.begin() as conn:
+            await self._put_policy(conn, policy)
+
+    async def delete_policy(self, name: str) -> bool:
+        async with self.engine.begin() as conn:
+            return (await conn.execute(policies.delete().where(policies.c.name == name))).rowcount > 0
+
+    async def seed_hash(self) -> str:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(select(meta.c.value).where(meta.c.key == "seed_hash"))).scalar() or ""
+
+    async def set_seed_hash(self, value: str) -> None:
+        async with self.engine.begin() as conn:
+            if not (await conn.execute(meta.update().where(meta.c.key == "seed_hash").values(value=value))).rowcount:
+                await conn.execute(meta.insert().values(key="seed_hash", value=value))
 
     async def price_history(self, model_id: str) -> list[tuple[str, dict]]:
         async with self.engine.connect() as conn:

@@ -54,6 +54,7 @@ def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -
         "x-nextmodel-provider": receipt.provider,
         "x-nextmodel-model": receipt.served_model,
         "x-nextmodel-cache-status": receipt.cache_status or "off",
+        "x-nextmodel-route-reason": receipt.route_reason,
     }
     if receipt.replayed_receipt_id:
         headers["x-nextmodel-replayed-receipt-id"] = receipt.replayed_receipt_id

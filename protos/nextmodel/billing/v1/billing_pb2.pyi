@@ -13,7 +13,7 @@ class AuthenticateKeyRequest(_message.Message):
     def __init__(self, api_key: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget", "requests_per_minute", "tokens_per_minute", "own_key_providers", "cache_shared_in_team")
+    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget", "requests_per_minute", "tokens_per_minute", "own_key_providers", "cache_shared_in_team", "budget_remaining_bps")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class Principal(_message.Message):
     TOKENS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
     OWN_KEY_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     CACHE_SHARED_IN_TEAM_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_REMAINING_BPS_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     key_prefix: str
     project_id: str
@@ -57,7 +58,8 @@ class Principal(_message.Message):
     tokens_per_minute: int
     own_key_providers: _containers.RepeatedScalarFieldContainer[str]
     cache_shared_in_team: bool
-    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., own_key_providers: _Optional[_Iterable[str]] = ..., cache_shared_in_team: _Optional[bool] = ...) -> None: ...
+    budget_remaining_bps: int
+    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., own_key_providers: _Optional[_Iterable[str]] = ..., cache_shared_in_team: _Optional[bool] = ..., budget_remaining_bps: _Optional[int] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
     __slots__ = ("request_id", "key_id", "project_id", "team_id", "amount_nano_usd")

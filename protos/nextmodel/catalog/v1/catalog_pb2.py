@@ -24,35 +24,47 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"nextmodel/catalog/v1/catalog.proto\x12\x14nextmodel.catalog.v1\"(\n\x12GetSnapshotRequest\x12\x12\n\nif_version\x18\x01 \x01(\t\"\x89\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12\x12\n\nenv_prefix\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_base_url\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x13\n\x0bquirks_json\x18\x07 \x01(\x0c\"\x9c\x01\n\x05Price\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x1a\n\x12input_per_mtok_usd\x18\x02 \x01(\t\x12!\n\x19\x63\x61\x63hed_input_per_mtok_usd\x18\x03 \x01(\t\x12\x1b\n\x13output_per_mtok_usd\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\t\"h\n\x0c\x43\x61pabilities\x12\r\n\x05tools\x18\x01 \x01(\x08\x12\x0e\n\x06vision\x18\x02 \x01(\x08\x12\x13\n\x0bjson_schema\x18\x03 \x01(\x08\x12\x11\n\tstreaming\x18\x04 \x01(\x08\x12\x11\n\treasoning\x18\x05 \x01(\x08\"\xd1\x02\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0bupstream_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x06 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x07 \x01(\x03\x12*\n\x05price\x18\x08 \x01(\x0b\x32\x1b.nextmodel.catalog.v1.Price\x12\x38\n\x0c\x63\x61pabilities\x18\t \x01(\x0b\x32\".nextmodel.catalog.v1.Capabilities\x12\x15\n\rshutdown_date\x18\n \x01(\t\x12\x0f\n\x07\x63reated\x18\x0b \x01(\x03\x12\x33\n\x07latency\x18\x0c \x01(\x0b\x32\".nextmodel.catalog.v1.LatencyStats\"\x89\x01\n\x0cLatencyStats\x12\x13\n\x0bttft_p50_ms\x18\x01 \x01(\x03\x12\x13\n\x0bttft_p95_ms\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_p50_ms\x18\x03 \x01(\x03\x12\x14\n\x0ctotal_p95_ms\x18\x04 \x01(\x03\x12\x12\n\nerror_rate\x18\x05 \x01(\x01\x12\x0f\n\x07samples\x18\x06 \x01(\x03\")\n\x06Policy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tspec_json\x18\x02 \x01(\x0c\"\xc8\x01\n\x0f\x43\x61talogSnapshot\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0cnot_modified\x18\x02 \x01(\x08\x12\x31\n\tproviders\x18\x03 \x03(\x0b\x32\x1e.nextmodel.catalog.v1.Provider\x12+\n\x06models\x18\x04 \x03(\x0b\x32\x1b.nextmodel.catalog.v1.Model\x12.\n\x08policies\x18\x05 \x03(\x0b\x32\x1c.nextmodel.catalog.v1.Policy\"\x81\x01\n\x12LatencyObservation\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x0f\n\x07ttft_ms\x18\x03 \x01(\x03\x12\x10\n\x08total_ms\x18\x04 \x01(\x03\x12\r\n\x05\x65rror\x18\x05 \x01(\x08\x12\x18\n\x10observed_unix_ms\x18\x06 \x01(\x03\"V\n\x14ReportLatencyRequest\x12>\n\x0cobservations\x18\x01 \x03(\x0b\x32(.nextmodel.catalog.v1.LatencyObservation\"\x17\n\x15ReportLatencyResponse2\xda\x01\n\x0e\x43\x61talogService\x12^\n\x0bGetSnapshot\x12(.nextmodel.catalog.v1.GetSnapshotRequest\x1a%.nextmodel.catalog.v1.CatalogSnapshot\x12h\n\rReportLatency\x12*.nextmodel.catalog.v1.ReportLatencyRequest\x1a+.nextmodel.catalog.v1.ReportLatencyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"nextmodel/catalog/v1/catalog.proto\x12\x14nextmodel.catalog.v1\"\xa7\x01\n\x0fSetPriceRequest\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x1a\n\x12input_per_mtok_usd\x18\x02 \x01(\t\x12!\n\x19\x63\x61\x63hed_input_per_mtok_usd\x18\x03 \x01(\t\x12\x1b\n\x13output_per_mtok_usd\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\t\",\n\x18ListPriceVersionsRequest\x12\x10\n\x08model_id\x18\x01 \x01(\t\"H\n\x19ListPriceVersionsResponse\x12+\n\x06prices\x18\x01 \x03(\x0b\x32\x1b.nextmodel.catalog.v1.Price\"#\n\x13\x44\x65letePolicyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x16\n\x14\x44\x65letePolicyResponse\"(\n\x12GetSnapshotRequest\x12\x12\n\nif_version\x18\x01 \x01(\t\"\x89\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12\x12\n\nenv_prefix\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65\x66\x61ult_base_url\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x13\n\x0bquirks_json\x18\x07 \x01(\x0c\"\x9c\x01\n\x05Price\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x1a\n\x12input_per_mtok_usd\x18\x02 \x01(\t\x12!\n\x19\x63\x61\x63hed_input_per_mtok_usd\x18\x03 \x01(\t\x12\x1b\n\x13output_per_mtok_usd\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\t\"h\n\x0c\x43\x61pabilities\x12\r\n\x05tools\x18\x01 \x01(\x08\x12\x0e\n\x06vision\x18\x02 \x01(\x08\x12\x13\n\x0bjson_schema\x18\x03 \x01(\x08\x12\x11\n\tstreaming\x18\x04 \x01(\x08\x12\x11\n\treasoning\x18\x05 \x01(\x08\"\xd1\x02\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0bupstream_id\x18\x03 \x01(\t\x12\x0f\n\x07\x61liases\x18\x04 \x03(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x06 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x07 \x01(\x03\x12*\n\x05price\x18\x08 \x01(\x0b\x32\x1b.nextmodel.catalog.v1.Price\x12\x38\n\x0c\x63\x61pabilities\x18\t \x01(\x0b\x32\".nextmodel.catalog.v1.Capabilities\x12\x15\n\rshutdown_date\x18\n \x01(\t\x12\x0f\n\x07\x63reated\x18\x0b \x01(\x03\x12\x33\n\x07latency\x18\x0c \x01(\x0b\x32\".nextmodel.catalog.v1.LatencyStats\"\x89\x01\n\x0cLatencyStats\x12\x13\n\x0bttft_p50_ms\x18\x01 \x01(\x03\x12\x13\n\x0bttft_p95_ms\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_p50_ms\x18\x03 \x01(\x03\x12\x14\n\x0ctotal_p95_ms\x18\x04 \x01(\x03\x12\x12\n\nerror_rate\x18\x05 \x01(\x01\x12\x0f\n\x07samples\x18\x06 \x01(\x03\")\n\x06Policy\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tspec_json\x18\x02 \x01(\x0c\"\xc8\x01\n\x0f\x43\x61talogSnapshot\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0cnot_modified\x18\x02 \x01(\x08\x12\x31\n\tproviders\x18\x03 \x03(\x0b\x32\x1e.nextmodel.catalog.v1.Provider\x12+\n\x06models\x18\x04 \x03(\x0b\x32\x1b.nextmodel.catalog.v1.Model\x12.\n\x08policies\x18\x05 \x03(\x0b\x32\x1c.nextmodel.catalog.v1.Policy\"\x81\x01\n\x12LatencyObservation\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x0f\n\x07ttft_ms\x18\x03 \x01(\x03\x12\x10\n\x08total_ms\x18\x04 \x01(\x03\x12\r\n\x05\x65rror\x18\x05 \x01(\x08\x12\x18\n\x10observed_unix_ms\x18\x06 \x01(\x03\"V\n\x14ReportLatencyRequest\x12>\n\x0cobservations\x18\x01 \x03(\x0b\x32(.nextmodel.catalog.v1.LatencyObservation\"\x17\n\x15ReportLatencyResponse2\xda\x01\n\x0e\x43\x61talogService\x12^\n\x0bGetSnapshot\x12(.nextmodel.catalog.v1.GetSnapshotRequest\x1a%.nextmodel.catalog.v1.CatalogSnapshot\x12h\n\rReportLatency\x12*.nextmodel.catalog.v1.ReportLatencyRequest\x1a+.nextmodel.catalog.v1.ReportLatencyResponse2\x8b\x03\n\x13\x43\x61talogAdminService\x12N\n\x08SetPrice\x12%.nextmodel.catalog.v1.SetPriceRequest\x1a\x1b.nextmodel.catalog.v1.Model\x12t\n\x11ListPriceVersions\x12..nextmodel.catalog.v1.ListPriceVersionsRequest\x1a/.nextmodel.catalog.v1.ListPriceVersionsResponse\x12G\n\tPutPolicy\x12\x1c.nextmodel.catalog.v1.Policy\x1a\x1c.nextmodel.catalog.v1.Policy\x12\x65\n\x0c\x44\x65letePolicy\x12).nextmodel.catalog.v1.DeletePolicyRequest\x1a*.nextmodel.catalog.v1.DeletePolicyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nextmodel.catalog.v1.catalog_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETSNAPSHOTREQUEST']._serialized_start=60
-  _globals['_GETSNAPSHOTREQUEST']._serialized_end=100
-  _globals['_PROVIDER']._serialized_start=103
-  _globals['_PROVIDER']._serialized_end=240
-  _globals['_PRICE']._serialized_start=243
-  _globals['_PRICE']._serialized_end=399
-  _globals['_CAPABILITIES']._serialized_start=401
-  _globals['_CAPABILITIES']._serialized_end=505
-  _globals['_MODEL']._serialized_start=508
-  _globals['_MODEL']._serialized_end=845
-  _globals['_LATENCYSTATS']._serialized_start=848
-  _globals['_LATENCYSTATS']._serialized_end=985
-  _globals['_POLICY']._serialized_start=987
-  _globals['_POLICY']._serialized_end=1028
-  _globals['_CATALOGSNAPSHOT']._serialized_start=1031
-  _globals['_CATALOGSNAPSHOT']._serialized_end=1231
-  _globals['_LATENCYOBSERVATION']._serialized_start=1234
-  _globals['_LATENCYOBSERVATION']._serialized_end=1363
-  _globals['_REPORTLATENCYREQUEST']._serialized_start=1365
-  _globals['_REPORTLATENCYREQUEST']._serialized_end=1451
-  _globals['_REPORTLATENCYRESPONSE']._serialized_start=1453
-  _globals['_REPORTLATENCYRESPONSE']._serialized_end=1476
-  _globals['_CATALOGSERVICE']._serialized_start=1479
-  _globals['_CATALOGSERVICE']._serialized_end=1697
+  _globals['_SETPRICEREQUEST']._serialized_start=61
+  _globals['_SETPRICEREQUEST']._serialized_end=228
+  _globals['_LISTPRICEVERSIONSREQUEST']._serialized_start=230
+  _globals['_LISTPRICEVERSIONSREQUEST']._serialized_end=274
+  _globals['_LISTPRICEVERSIONSRESPONSE']._serialized_start=276
+  _globals['_LISTPRICEVERSIONSRESPONSE']._serialized_end=348
+  _globals['_DELETEPOLICYREQUEST']._serialized_start=350
+  _globals['_DELETEPOLICYREQUEST']._serialized_end=385
+  _globals['_DELETEPOLICYRESPONSE']._serialized_start=387
+  _globals['_DELETEPOLICYRESPONSE']._serialized_end=409
+  _globals['_GETSNAPSHOTREQUEST']._serialized_start=411
+  _globals['_GETSNAPSHOTREQUEST']._serialized_end=451
+  _globals['_PROVIDER']._serialized_start=454
+  _globals['_PROVIDER']._serialized_end=591
+  _globals['_PRICE']._serialized_start=594
+  _globals['_PRICE']._serialized_end=750
+  _globals['_CAPABILITIES']._serialized_start=752
+  _globals['_CAPABILITIES']._serialized_end=856
+  _globals['_MODEL']._serialized_start=859
+  _globals['_MODEL']._serialized_end=1196
+  _globals['_LATENCYSTATS']._serialized_start=1199
+  _globals['_LATENCYSTATS']._serialized_end=1336
+  _globals['_POLICY']._serialized_start=1338
+  _globals['_POLICY']._serialized_end=1379
+  _globals['_CATALOGSNAPSHOT']._serialized_start=1382
+  _globals['_CATALOGSNAPSHOT']._serialized_end=1582
+  _globals['_LATENCYOBSERVATION']._serialized_start=1585
+  _globals['_LATENCYOBSERVATION']._serialized_end=1714
+  _globals['_REPORTLATENCYREQUEST']._serialized_start=1716
+  _globals['_REPORTLATENCYREQUEST']._serialized_end=1802
+  _globals['_REPORTLATENCYRESPONSE']._serialized_start=1804
+  _globals['_REPORTLATENCYRESPONSE']._serialized_end=1827
+  _globals['_CATALOGSERVICE']._serialized_start=1830
+  _globals['_CATALOGSERVICE']._serialized_end=2048
+  _globals['_CATALOGADMINSERVICE']._serialized_start=2051
+  _globals['_CATALOGADMINSERVICE']._serialized_end=2446
 # @@protoc_insertion_point(module_scope)

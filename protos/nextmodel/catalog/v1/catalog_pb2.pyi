@@ -6,6 +6,44 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class SetPriceRequest(_message.Message):
+    __slots__ = ("model_id", "input_per_mtok_usd", "cached_input_per_mtok_usd", "output_per_mtok_usd", "source", "effective_date")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_PER_MTOK_USD_FIELD_NUMBER: _ClassVar[int]
+    CACHED_INPUT_PER_MTOK_USD_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PER_MTOK_USD_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    input_per_mtok_usd: str
+    cached_input_per_mtok_usd: str
+    output_per_mtok_usd: str
+    source: str
+    effective_date: str
+    def __init__(self, model_id: _Optional[str] = ..., input_per_mtok_usd: _Optional[str] = ..., cached_input_per_mtok_usd: _Optional[str] = ..., output_per_mtok_usd: _Optional[str] = ..., source: _Optional[str] = ..., effective_date: _Optional[str] = ...) -> None: ...
+
+class ListPriceVersionsRequest(_message.Message):
+    __slots__ = ("model_id",)
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    def __init__(self, model_id: _Optional[str] = ...) -> None: ...
+
+class ListPriceVersionsResponse(_message.Message):
+    __slots__ = ("prices",)
+    PRICES_FIELD_NUMBER: _ClassVar[int]
+    prices: _containers.RepeatedCompositeFieldContainer[Price]
+    def __init__(self, prices: _Optional[_Iterable[_Union[Price, _Mapping]]] = ...) -> None: ...
+
+class DeletePolicyRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeletePolicyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class GetSnapshotRequest(_message.Message):
     __slots__ = ("if_version",)
     IF_VERSION_FIELD_NUMBER: _ClassVar[int]

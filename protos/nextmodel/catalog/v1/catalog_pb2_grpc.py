@@ -150,3 +150,211 @@ class CatalogService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class CatalogAdminServiceStub:
+    """Operators' changes to the catalog. Every call needs the admin key
+    (NEXTMODEL_ADMIN_KEY) as "authorization: Bearer <admin key>" call metadata.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.SetPrice = channel.unary_unary(
+                '/nextmodel.catalog.v1.CatalogAdminService/SetPrice',
+                request_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.SetPriceRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Model.FromString,
+                _registered_method=True)
+        self.ListPriceVersions = channel.unary_unary(
+                '/nextmodel.catalog.v1.CatalogAdminService/ListPriceVersions',
+                request_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsResponse.FromString,
+                _registered_method=True)
+        self.PutPolicy = channel.unary_unary(
+                '/nextmodel.catalog.v1.CatalogAdminService/PutPolicy',
+                request_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.SerializeToString,
+                response_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.FromString,
+                _registered_method=True)
+        self.DeletePolicy = channel.unary_unary(
+                '/nextmodel.catalog.v1.CatalogAdminService/DeletePolicy',
+                request_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyResponse.FromString,
+                _registered_method=True)
+
+
+class CatalogAdminServiceServicer:
+    """Operators' changes to the catalog. Every call needs the admin key
+    (NEXTMODEL_ADMIN_KEY) as "authorization: Bearer <admin key>" call metadata.
+    """
+
+    def SetPrice(self, request, context):
+        """A new price for a model: a new price version; receipts priced before keep theirs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPriceVersions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CatalogAdminServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'SetPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPrice,
+                    request_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.SetPriceRequest.FromString,
+                    response_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Model.SerializeToString,
+            ),
+            'ListPriceVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPriceVersions,
+                    request_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsRequest.FromString,
+                    response_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsResponse.SerializeToString,
+            ),
+            'PutPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutPolicy,
+                    request_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.FromString,
+                    response_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.SerializeToString,
+            ),
+            'DeletePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePolicy,
+                    request_deserializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyRequest.FromString,
+                    response_serializer=nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'nextmodel.catalog.v1.CatalogAdminService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('nextmodel.catalog.v1.CatalogAdminService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CatalogAdminService:
+    """Operators' changes to the catalog. Every call needs the admin key
+    (NEXTMODEL_ADMIN_KEY) as "authorization: Bearer <admin key>" call metadata.
+    """
+
+    @staticmethod
+    def SetPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.catalog.v1.CatalogAdminService/SetPrice',
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.SetPriceRequest.SerializeToString,
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Model.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPriceVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.catalog.v1.CatalogAdminService/ListPriceVersions',
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsRequest.SerializeToString,
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.ListPriceVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.catalog.v1.CatalogAdminService/PutPolicy',
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.SerializeToString,
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.Policy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.catalog.v1.CatalogAdminService/DeletePolicy',
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyRequest.SerializeToString,
+            nextmodel_dot_catalog_dot_v1_dot_catalog__pb2.DeletePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

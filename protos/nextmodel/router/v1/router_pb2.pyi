@@ -217,3 +217,94 @@ class CacheStatsResponse(_message.Message):
     saved_nano_usd: int
     hit_receipts: int
     def __init__(self, project_id: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., entries: _Optional[int] = ..., bytes: _Optional[int] = ..., coalesced: _Optional[int] = ..., saved_nano_usd: _Optional[int] = ..., hit_receipts: _Optional[int] = ...) -> None: ...
+
+class QuoteRequest(_message.Message):
+    __slots__ = ("body_json", "prompt_tokens", "completion_tokens", "models", "policy")
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    body_json: bytes
+    prompt_tokens: int
+    completion_tokens: int
+    models: _containers.RepeatedScalarFieldContainer[str]
+    policy: str
+    def __init__(self, body_json: _Optional[bytes] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., models: _Optional[_Iterable[str]] = ..., policy: _Optional[str] = ...) -> None: ...
+
+class QuoteCandidate(_message.Message):
+    __slots__ = ("model", "provider", "region", "fresh_cost_nano_usd", "exact_cache_cost_nano_usd", "latency_p50_ms", "latency_p95_ms", "fits", "unmet", "price_version", "context_window")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    FRESH_COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    EXACT_CACHE_COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    FITS_FIELD_NUMBER: _ClassVar[int]
+    UNMET_FIELD_NUMBER: _ClassVar[int]
+    PRICE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    provider: str
+    region: str
+    fresh_cost_nano_usd: int
+    exact_cache_cost_nano_usd: int
+    latency_p50_ms: int
+    latency_p95_ms: int
+    fits: bool
+    unmet: _containers.RepeatedScalarFieldContainer[str]
+    price_version: str
+    context_window: int
+    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., region: _Optional[str] = ..., fresh_cost_nano_usd: _Optional[int] = ..., exact_cache_cost_nano_usd: _Optional[int] = ..., latency_p50_ms: _Optional[int] = ..., latency_p95_ms: _Optional[int] = ..., fits: _Optional[bool] = ..., unmet: _Optional[_Iterable[str]] = ..., price_version: _Optional[str] = ..., context_window: _Optional[int] = ...) -> None: ...
+
+class QuoteResponse(_message.Message):
+    __slots__ = ("prompt_tokens", "completion_tokens", "cache_discount_bps", "candidates", "needs")
+    PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_DISCOUNT_BPS_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_FIELD_NUMBER: _ClassVar[int]
+    prompt_tokens: int
+    completion_tokens: int
+    cache_discount_bps: int
+    candidates: _containers.RepeatedCompositeFieldContainer[QuoteCandidate]
+    needs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., candidates: _Optional[_Iterable[_Union[QuoteCandidate, _Mapping]]] = ..., needs: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CompareRequest(_message.Message):
+    __slots__ = ("body_json", "models", "tags")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    body_json: bytes
+    models: _containers.RepeatedScalarFieldContainer[str]
+    tags: _containers.ScalarMap[str, str]
+    def __init__(self, body_json: _Optional[bytes] = ..., models: _Optional[_Iterable[str]] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class CompareResult(_message.Message):
+    __slots__ = ("model", "body_json", "receipt", "error", "latency_ms")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    body_json: bytes
+    receipt: ReceiptFacts
+    error: Error
+    latency_ms: int
+    def __init__(self, model: _Optional[str] = ..., body_json: _Optional[bytes] = ..., receipt: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+
+class CompareResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[CompareResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[CompareResult, _Mapping]]] = ...) -> None: ...

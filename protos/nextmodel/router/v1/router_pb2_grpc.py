@@ -67,6 +67,16 @@ class RouterServiceStub:
                 request_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.FromString,
                 _registered_method=True)
+        self.Quote = channel.unary_unary(
+                '/nextmodel.router.v1.RouterService/Quote',
+                request_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteResponse.FromString,
+                _registered_method=True)
+        self.Compare = channel.unary_unary(
+                '/nextmodel.router.v1.RouterService/Compare',
+                request_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CompareRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CompareResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -118,6 +128,20 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Quote(self, request, context):
+        """What a request would cost on each candidate before sending it. No upstream call, no charge.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Compare(self, request, context):
+        """Run one request on several models side by side; each call is billed and receipted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +169,16 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.GetCacheStats,
                     request_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.FromString,
                     response_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.SerializeToString,
+            ),
+            'Quote': grpc.unary_unary_rpc_method_handler(
+                    servicer.Quote,
+                    request_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteRequest.FromString,
+                    response_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteResponse.SerializeToString,
+            ),
+            'Compare': grpc.unary_unary_rpc_method_handler(
+                    servicer.Compare,
+                    request_deserializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CompareRequest.FromString,
+                    response_serializer=nextmodel_dot_router_dot_v1_dot_router__pb2.CompareResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -289,6 +323,60 @@ class RouterService:
             '/nextmodel.router.v1.RouterService/GetCacheStats',
             nextmodel_dot_router_dot_v1_dot_router__pb2.GetCacheStatsRequest.SerializeToString,
             nextmodel_dot_router_dot_v1_dot_router__pb2.CacheStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Quote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.router.v1.RouterService/Quote',
+            nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteRequest.SerializeToString,
+            nextmodel_dot_router_dot_v1_dot_router__pb2.QuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Compare(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.router.v1.RouterService/Compare',
+            nextmodel_dot_router_dot_v1_dot_router__pb2.CompareRequest.SerializeToString,
+            nextmodel_dot_router_dot_v1_dot_router__pb2.CompareResponse.FromString,
             options,
             channel_credentials,
             insecure,
