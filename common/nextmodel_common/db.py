@@ -7,13 +7,16 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from nextmodel_common import telemetry
 from nextmodel_common.settings import sqlite_path
 
 
 def make_engine(url: str) -> AsyncEngine:
     path = sqlite_path(url)
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        telemetry.instrument_sqlalchemy(engine)
+        return engine
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -28,4 +31,5 @@ def make_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    telemetry.instrument_sqlalchemy(engine)
     return engine

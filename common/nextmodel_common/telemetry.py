@@ -1,7 +1,10 @@
 """OpenTelemetry and log setup, configured only by the standard OTEL_* variables.
 
-Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces-specific variant)
-is set; otherwise nothing is installed, so the hot path pays nothing for it.
+Telemetry is on when OTEL_EXPORTER_OTLP_ENDPOINT (or a signal-specific variant) is set:
+traces and metrics go out over OTLP, and FastAPI, gRPC (client and server, aio), httpx,
+Redis and SQLAlchemy are instrumented, so one chat completion is one trace across every
+service and the provider call. Otherwise nothing is installed and the hot path pays nothing.
+Message content is never put on a span.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 import orjson
 
@@ -19,39 +23,65 @@ def tracing_enabled() -> bool:
     return _enabled
 
 
+def _endpoint_configured() -> bool:
+    return any(os.environ.get(name) for name in (
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+
+
 def setup_telemetry(service_name: str) -> bool:
-    """Install the tracer provider and OTLP exporter for this process. Returns whether tracing is on."""
+    """Install tracer and meter providers with OTLP exporters for this process. Returns whether telemetry is on."""
     global _enabled
-    if not (os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+    if not _endpoint_configured() or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
-    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
-        return False
-    from opentelemetry import trace
+    from opentelemetry import metrics, trace
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import OTELResourceDetector, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     # OTEL_SERVICE_NAME wins when set; otherwise the service names itself.
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)}).merge(
-        OTELResourceDetector().detect()
-    )
-    provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
+                                "service.namespace": "nextmodel"}).merge(OTELResourceDetector().detect())
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(MeterProvider(resource=resource,
+                                             metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())]))
+    HTTPXClientInstrumentor().instrument()
+    RedisInstrumentor().instrument()
     _enabled = True
     return True
+
+
+def instrument_fastapi(app) -> None:
+    if _enabled:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])
+
+
+def instrument_sqlalchemy(engine) -> None:
+    """`engine` is an AsyncEngine; the instrumentation hooks its sync core."""
+    if _enabled:
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
 
 
 def shutdown_telemetry() -> None:
     if not _enabled:
         return
-    from opentelemetry import trace
+    from opentelemetry import metrics, trace
 
-    provider = trace.get_tracer_provider()
-    shutdown = getattr(provider, "shutdown", None)
-    if shutdown:
-        shutdown()
+    for provider in (trace.get_tracer_provider(), metrics.get_meter_provider()):
+        shutdown = getattr(provider, "shutdown", None)
+        if shutdown:
+            shutdown()
 
 
 def grpc_server_interceptors() -> list:
@@ -72,6 +102,8 @@ def grpc_client_interceptors() -> list:
 
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with the trace id when a span is active."""
+
+    converter = time.gmtime  # timestamps are UTC, as their Z says
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -97,7 +129,7 @@ class JsonLogFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(line).decode()
+        return orjson.dumps(line, default=str).decode()
 
 
 def setup_logging(service: str, level: str = "INFO") -> None:

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 
 import grpc
 import orjson
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from nextmodel.billing.v1 import billing_pb2
 from nextmodel.cache.v1 import cache_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
-from nextmodel_router import caching, policy
+from nextmodel_router import caching, observe, policy
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
 from nextmodel_router.catalog_copy import CatalogCopy, ModelRoute
@@ -285,8 +287,10 @@ class ChatFlow:
         ), coalesce_timeout_ms=self.coalesce_timeout_ms)
         if lookup is None or lookup.degraded:
             plan.cache_status = "unavailable"
+            observe.cache_lookups.add(1, {"result": plan.cache_status})
             return None
         plan.cache_status = "hit" if lookup.hit else ("refresh" if decision == caching.REFRESH else "miss")
+        observe.cache_lookups.add(1, {"result": plan.cache_status})
         plan.cache_slot = lookup.cache_key
         plan.cache_leader = lookup.leader
         return lookup
@@ -417,19 +421,25 @@ class ChatFlow:
     async def _complete(self, principal: billing_pb2.Principal, plan: Plan) -> tuple[dict, router_pb2.ReceiptFacts]:
         for position, route in enumerate(plan.candidates):
             started = time.perf_counter()
+            span = observe.model_span(route.provider.id, route.upstream_id, plan.body, principal.project_id)
+            attached = otel_context.attach(trace.set_span_in_context(span))
             try:
                 call, credential_source = await self._call(route, principal)
                 result = await self.adapters[route.provider.protocol].complete(call, plan.body)
             except UpstreamError as failure:
+                observe.finish_model_span(span, None, error=failure.outcome)
                 self._failed(plan, route, failure, started)
                 if failure.retryable and position + 1 < len(plan.candidates):
                     continue
                 raise upstream_gateway_error(failure) from None
+            finally:
+                otel_context.detach(attached)
             plan.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
                                                     latency_ms=result.latency_ms))
             self._observe(route, result.latency_ms, result.latency_ms, False)
             usage = usage_mod.from_response(result.response, plan.body)
             facts = await self._settle(principal, plan, route, usage, ids.new_receipt_id(), credential_source, "ok")
+            observe.finish_model_span(span, facts, response_model=str(result.response.get("model", "")))
             await self._store(principal, plan, route, result.response, facts)
             return result.response, facts
         raise AssertionError("a plan always has a candidate")
@@ -467,6 +477,8 @@ class ChatFlow:
         for position, route in enumerate(plan.candidates):
             started = time.perf_counter()
             first: dict | None = None
+            span = observe.model_span(route.provider.id, route.upstream_id, plan.body, principal.project_id)
+            attached = otel_context.attach(trace.set_span_in_context(span))
             try:
                 call, credential_source = await self._call(route, principal)
                 chunks = self.adapters[route.provider.protocol].stream(call, plan.body)
@@ -476,8 +488,11 @@ class ChatFlow:
                                         retryable=True)
             except UpstreamError as error:
                 failure = error
+            finally:
+                otel_context.detach(attached)
             if first is not None:
                 break
+            observe.finish_model_span(span, None, error=failure.outcome)
             self._failed(plan, route, failure, started)
             if not (failure.retryable and position + 1 < len(plan.candidates)):
                 raise upstream_gateway_error(failure)
@@ -512,12 +527,14 @@ class ChatFlow:
             # produced so far is still billed (and never cached), settled where cancellation
             # cannot reach.
             await chunks.aclose()
+            observe.finish_model_span(span, None, error="client_cancelled")
             plan.settled = True
             self._in_background(self._settle(principal, plan, route, accumulator.usage(plan.body), receipt_id,
                                              credential_source, "client_cancelled"))
             raise
         usage = accumulator.usage(plan.body)
         if failure is not None:
+            observe.finish_model_span(span, None, error=failure.outcome)
             self._failed(plan, route, failure, started)
             await self._settle(principal, plan, route, usage, receipt_id, credential_source, "upstream_error")
             held = accumulator.flush()
@@ -528,6 +545,7 @@ class ChatFlow:
             return
         self._observe(route, first_token_ms, int((time.perf_counter() - started) * 1000), False)
         facts = await self._settle(principal, plan, route, usage, receipt_id, credential_source, "ok")
+        observe.finish_model_span(span, facts, response_model=str(answer.head.get("model", "")))
         await self._store(principal, plan, route, answer.completion(accumulator.upstream_usage or
                                                                     openai_usage(usage)), facts)
         for chunk in accumulator.finish(usage, nextmodel_object(facts)):
@@ -610,6 +628,7 @@ class ChatFlow:
             replayed_receipt_id=replayed_receipt_id,
             cache_status=plan.cache_status,
         )
+        observe.settled(facts, (time.perf_counter() - plan.started) * 1000, status)
         if plan.budget_remaining_nano_usd is not None:
             # What is left once the reservation turns into the real cost.
             facts.budget_remaining_nano_usd = (plan.budget_remaining_nano_usd + plan.reserved_nano_usd

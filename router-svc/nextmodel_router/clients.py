@@ -147,6 +147,14 @@ class LatencyReporter:
             self._buffer.append(catalog_pb2.LatencyObservation(
                 model=model, provider=provider, ttft_ms=ttft_ms, total_ms=total_ms, error=error,
                 observed_unix_ms=int(time.time() * 1000)))
+        if self._task is None or self._task.done():
+            # The first observation after a quiet spell schedules the next report, from within
+            # its request, so that report joins the request's trace; later ones ride along.
+            self._task = asyncio.create_task(self._report_soon(), name="latency-report")
+
+    async def _report_soon(self) -> None:
+        await asyncio.sleep(self.every_seconds)
+        await self.flush()
 
     async def flush(self) -> None:
         batch, self._buffer = self._buffer, []
@@ -157,14 +165,6 @@ class LatencyReporter:
             except grpc.aio.AioRpcError as failure:
                 log.info("latency report dropped", extra={"fields": {"count": len(batch),
                                                                      "code": failure.code().name}})
-
-    def start(self) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(self.every_seconds)
-                await self.flush()
-
-        self._task = asyncio.create_task(loop(), name="latency-reports")
 
     async def stop(self) -> None:
         if self._task:

@@ -26,6 +26,8 @@ class RouterSettings(BaseServiceSettings):
     auth_stale_seconds: float = 300.0
     # Shared rate-limit counters when set; in-process otherwise.
     redis_url: str = ""
+    # How often observed latencies go to the catalog (at most one report per period).
+    latency_report_seconds: float = 2.0
     # How long identical misses wait for the first one's answer before calling the upstream themselves.
     cache_coalesce_timeout_ms: int = 15_000
 

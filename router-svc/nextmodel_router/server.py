@@ -45,7 +45,8 @@ class Router:
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path))
         billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
-        self.latency = LatencyReporter(catalog_channel, settings.internal_timeout)
+        self.latency = LatencyReporter(catalog_channel, settings.internal_timeout,
+                                       every_seconds=settings.latency_report_seconds)
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.flow = ChatFlow(
             catalog=self.catalog,
@@ -67,7 +68,6 @@ class Router:
     def start(self) -> None:
         self.catalog.start()
         self.billing.start()
-        self.latency.start()
 
     async def close(self) -> None:
         await self.catalog.stop()

@@ -10,6 +10,7 @@ import orjson
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_router import observe
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.chat import ChatFlow
 from nextmodel_router.clients import BillingClient
@@ -41,6 +42,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             principal = await self.auth.authenticate(_authorization(context))
             body_json, receipt = await self.flow.complete(principal, request)
         except GatewayError as error:
+            observe.refused(error.code, request.model)
             await error.abort(context)
         except Exception:
             log.exception("chat completion failed", extra={"fields": {"request_id": request.request_id}})
@@ -53,6 +55,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             events = self.flow.stream(principal, request)
             start = await anext(events)
         except GatewayError as error:
+            observe.refused(error.code, request.model)
             await error.abort(context)
         except Exception:
             log.exception("stream failed to start", extra={"fields": {"request_id": request.request_id}})
