@@ -31,11 +31,12 @@ async def create(settings: BillingSettings, port: int | None = None):
     await service.store.open()
     if settings.bootstrap:
         dev_key = await service.bootstrap_dev(settings.dev_key.get_secret_value() if settings.dev_key else None)
-        if dev_key:
-            # Local development only: the operator needs the key to make a first request.
+        if dev_key and not settings.dev_key:
+            # Generated now and shown nowhere else: the operator needs it for a first request.
+            # (`nextmodel run` passes its own key and prints it on the console, not in a log.)
             print(f"NEXTMODEL development API key: {dev_key}", flush=True)
-        else:
-            log.info("development key exists already; set NEXTMODEL_DEV_KEY to choose one")
+        log.info("development project ready", extra={"fields": {
+            "project_id": "proj_default", "key_prefix": dev_key[:10] if dev_key else None}})
 
     def register(server):
         billing_pb2_grpc.add_BillingServiceServicer_to_server(

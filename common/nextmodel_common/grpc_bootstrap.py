@@ -25,6 +25,10 @@ CHANNEL_OPTIONS = (
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
 )
 SERVER_OPTIONS = (
+    # Clients reconnect every few minutes, so replicas an autoscaler adds get their share of
+    # long-lived channels; in-flight calls (long streams included) finish within the grace.
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 15 * 60 * 1000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),

@@ -11,8 +11,6 @@ class EdgeSettings(BaseServiceSettings):
     chat_timeout: float = 620.0
     # Deadline for the other router calls and health checks (seconds).
     internal_timeout: float = 5.0
-    # The public base URL printed and used in receipt links.
-    public_url: str = ""
 
 
 @lru_cache

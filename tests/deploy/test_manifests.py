@@ -4,7 +4,9 @@ Every kustomization is rendered with `kubectl kustomize` (offline) and every obj
 against the Kubernetes JSON schemas that `kubernetes-validate` ships. Then the checks a cluster
 would otherwise make the hard way: a probe on the wrong port restarts pods forever, an address
 naming the wrong Service fails every request, a missing security setting gets the pods refused by
-a restricted namespace, a NetworkPolicy that admits the world exposes billing.
+a restricted namespace, a NetworkPolicy that admits the world exposes billing, a secret given to a
+service that does not need it widens what one compromised pod leaks, a file the code reads that a
+regular install leaves out breaks only in the image.
 
 Without kubectl (or kubernetes-validate) these checks skip with the reason; under CI (CI=true)
 they fail instead, as the integration tests do, so a green CI always means they ran.
@@ -13,18 +15,21 @@ they fail instead, as the integration tests do, so a green CI always means they 
 from __future__ import annotations
 
 import functools
+import glob
 import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import tomllib
+import typing
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from nextmodel_billing.config import BillingSettings
 from nextmodel_cache.config import CacheSettings
@@ -40,10 +45,9 @@ RENDERS = ("base", "overlays/dev", "overlays/prod")
 OVERLAY_NAMESPACES = {"overlays/dev": "nextmodel-dev", "overlays/prod": "nextmodel"}
 # The oldest Kubernetes the manifests claim to support, and the newest the schemas know.
 KUBERNETES_VERSIONS = ("1.29", "1.37")
-# Read by no settings class yet, but part of the operator contract (DESIGN §5) or of work in
-# progress (NEXTMODEL_SECRET_KEY: billing's encryption of projects' provider keys); given to the
-# service that will read them.
-PLANNED_SETTINGS = {"NEXTMODEL_ADMIN_KEY", "NEXTMODEL_REDIS_URL", "NEXTMODEL_SECRET_KEY"}
+# NEXTMODEL_* variables a manifest may give a service before its settings class reads them (work in
+# progress). Empty: every variable given to a service is one its settings class reads.
+PLANNED_SETTINGS: frozenset[str] = frozenset()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -82,8 +86,31 @@ SERVICES = {
     )
 }
 GRPC_SERVICES = [name for name, s in SERVICES.items() if s.grpc]
+# The Job that upgrades billing's schema: billing's image, ConfigMaps and Secret keys, another command.
+MIGRATION_JOB = "billing-migrate"
+MIGRATION_MODULE = "nextmodel_billing.store.migrate"
+# Every NextModel workload and the settings class its process reads.
+WORKLOAD_SETTINGS = {**{name: s.settings for name, s in SERVICES.items()}, MIGRATION_JOB: BillingSettings}
+# The nextmodel-secrets keys each service gets (as variables of the same name): exactly the secrets
+# its settings class reads. The edge holds none: billing and catalog check the admin key themselves.
+SECRET_VARIABLES = {
+    "edge": set(),
+    "router": {"NEXTMODEL_REDIS_URL"},
+    "cache": {"NEXTMODEL_REDIS_URL"},
+    "billing": {"NEXTMODEL_DATABASE_URL", "NEXTMODEL_RECEIPT_SECRET", "NEXTMODEL_SECRET_KEY", "NEXTMODEL_ADMIN_KEY"},
+    "catalog": {"NEXTMODEL_DATABASE_URL", "NEXTMODEL_ADMIN_KEY"},
+}
+# The development key billing's bootstrap creates: dev overlay and compose only.
+DEV_SECRET_VARIABLES = {"billing": {"NEXTMODEL_DEV_KEY"}}
+# Provider credentials (<PROVIDER>_API_KEY, <PROVIDER>_BASE_URL): the router only.
+PROVIDER_KEYS_SECRET = "nextmodel-provider-keys"
+PROVIDER_VARIABLE = re.compile(r"[A-Z0-9_]+_(API_KEY|BASE_URL)")
+# On stopping, the router makes one more SettleBatch call for the settlements still in its outbox,
+# with a deadline of 4 x NEXTMODEL_INTERNAL_TIMEOUT (nextmodel_router.clients.BillingClient).
+OUTBOX_DELIVERY_TIMEOUTS = 4
 # Who must reach whom (DESIGN §2): the router calls cache, billing and catalog; the edge calls the
-# router and asks all four for health on /readyz. "outside" is any source beyond these pods.
+# router, calls billing (/admin/v1, /v1/usage, receipts) and catalog (its admin routes) itself, and
+# asks all four for health on /readyz. "outside" is any source beyond these pods.
 EXPECTED_CALLERS = {
     "edge": {"outside"},
     "router": {"edge"},
@@ -95,6 +122,15 @@ EXPECTED_CALLERS = {
 
 def settings_env_names(*classes: type[BaseServiceSettings]) -> set[str]:
     return {f"NEXTMODEL_{field.upper()}" for cls in classes for field in cls.model_fields}
+
+
+def secret_variables(name: str, dev: bool) -> set[str]:
+    return SECRET_VARIABLES[name] | (DEV_SECRET_VARIABLES.get(name, set()) if dev else set())
+
+
+def setting(env: dict, settings: type[BaseServiceSettings], field: str) -> float:
+    """A numeric setting as the process sees it: from the environment, else the class default."""
+    return float(env.get(f"NEXTMODEL_{field.upper()}", settings.model_fields[field].default))
 
 
 # --------------------------------------------------------------------------- rendering
@@ -127,16 +163,30 @@ class Rendered:
     def deployment(self, name: str) -> dict:
         return self.get("Deployment", name)
 
+    def workloads(self) -> list[dict]:
+        """Everything that runs pods: Deployments and Jobs."""
+        return self.all("Deployment") + self.all("Job")
+
+    def workload(self, name: str) -> dict:
+        """A NextModel service's Deployment, or the migration Job."""
+        return self.get("Job", name) if name == MIGRATION_JOB else self.deployment(name)
+
+    def pod(self, name: str) -> dict:
+        return self.workload(name)["spec"]["template"]["spec"]
+
     def container(self, name: str) -> dict:
-        containers = self.deployment(name)["spec"]["template"]["spec"]["containers"]
+        containers = self.pod(name)["containers"]
         assert len(containers) == 1, f"{name}: expected one container"
         return containers[0]
 
     def config(self, name: str) -> dict:
-        """The ConfigMap behind the container's envFrom (kustomize adds a hash to its name)."""
-        refs = [s["configMapRef"]["name"] for s in self.container(name).get("envFrom", []) if "configMapRef" in s]
-        assert len(refs) == 1, f"{name}: expected one envFrom configMapRef, got {refs}"
-        return self.get("ConfigMap", refs[0])["data"]
+        """The ConfigMaps behind the container's envFrom, merged in order (a later one wins; kustomize
+        adds a hash to their names)."""
+        data: dict = {}
+        for source in self.container(name).get("envFrom", []):
+            if "configMapRef" in source:
+                data.update(self.get("ConfigMap", source["configMapRef"]["name"]).get("data", {}))
+        return data
 
     def env(self, name: str) -> dict[str, object]:
         """What the process sees: ConfigMap values, overridden by the container's own env entries."""
@@ -144,6 +194,11 @@ class Rendered:
         for entry in self.container(name).get("env", []):
             env[entry["name"]] = entry.get("value", entry.get("valueFrom"))
         return env
+
+    def secret_env(self, name: str) -> dict[str, dict]:
+        """The container's variables that come from a Secret key: name -> secretKeyRef."""
+        return {entry["name"]: entry["valueFrom"]["secretKeyRef"] for entry in self.container(name).get("env", [])
+                if "secretKeyRef" in entry.get("valueFrom", {})}
 
 
 @pytest.fixture(scope="module", params=RENDERS)
@@ -156,8 +211,13 @@ def overlay(request) -> Rendered:
     return Rendered(request.param)
 
 
-def pod_labels(deployment: dict) -> dict:
-    return deployment["spec"]["template"]["metadata"]["labels"]
+def pod_labels(workload: dict) -> dict:
+    return workload["spec"]["template"]["metadata"]["labels"]
+
+
+def all_containers(workload: dict) -> list[dict]:
+    pod = workload["spec"]["template"]["spec"]
+    return pod.get("initContainers", []) + pod["containers"]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -270,9 +330,9 @@ def test_edge_probes_use_the_health_routes_the_edge_serves(rendered: Rendered) -
     assert container["readinessProbe"].get("timeoutSeconds", 1) > 2
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", WORKLOAD_SETTINGS)
 def test_each_pod_is_non_root_with_a_read_only_root_and_no_privileges(rendered: Rendered, name: str) -> None:
-    pod = rendered.deployment(name)["spec"]["template"]["spec"]
+    pod = rendered.pod(name)
     container = rendered.container(name)
     pod_sc, sc = pod.get("securityContext", {}), container.get("securityContext", {})
     assert sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True
@@ -294,16 +354,19 @@ def test_each_service_drains_within_its_termination_grace_period(rendered: Rende
     pod = rendered.deployment(name)["spec"]["template"]["spec"]
     pre_stop = rendered.container(name)["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop[0] == "sleep" and len(pre_stop) == 2
-    grace = float(rendered.env(name).get("NEXTMODEL_SHUTDOWN_GRACE_SECONDS",
-                                         BaseServiceSettings.model_fields["shutdown_grace_seconds"].default))
+    env = rendered.env(name)
+    grace = setting(env, SERVICES[name].settings, "shutdown_grace_seconds")
+    if name == "router":
+        # After draining, the router tries once more to deliver the settlements left in its outbox.
+        grace += OUTBOX_DELIVERY_TIMEOUTS * setting(env, RouterSettings, "internal_timeout")
     # Kubernetes runs preStop, then sends SIGTERM; the whole of it must end before SIGKILL.
     assert pod["terminationGracePeriodSeconds"] > float(pre_stop[1]) + grace
 
 
 def test_every_container_sets_cpu_and_memory_requests_and_limits(rendered: Rendered) -> None:
-    for deployment in rendered.all("Deployment"):
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
-            where = f"{deployment['metadata']['name']}/{container['name']}"
+    for workload in rendered.workloads():
+        for container in all_containers(workload):
+            where = f"{workload['metadata']['name']}/{container['name']}"
             resources = container.get("resources", {})
             for resource in ("cpu", "memory"):
                 request = resources.get("requests", {}).get(resource)
@@ -328,16 +391,62 @@ def test_service_addresses_name_the_service_and_port_of_their_target(rendered: R
         assert int(port) == SERVICES[target].default_port
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_every_nextmodel_variable_given_to_a_service_is_one_the_code_reads(rendered: Rendered, name: str) -> None:
-    """A misspelt variable is silently ignored (extra="ignore"); this catches it."""
-    shared = settings_env_names(*(s.settings for s in SERVICES.values())) | PLANNED_SETTINGS
-    own = settings_env_names(SERVICES[name].settings) | PLANNED_SETTINGS
-    for key in rendered.config(name):
-        assert not key.startswith("NEXTMODEL_") or key in shared, f"nextmodel-config: no service reads {key}"
-    for entry in rendered.container(name).get("env", []):
-        key = entry["name"]
+@pytest.mark.parametrize("name", WORKLOAD_SETTINGS)
+def test_every_nextmodel_variable_a_service_sees_is_a_setting_it_reads(rendered: Rendered, name: str) -> None:
+    """A misspelt variable is silently ignored (extra="ignore"); a variable given to a service that
+    does not read it is noise at best and a leaked secret at worst. Both fail here, ConfigMaps included."""
+    own = settings_env_names(WORKLOAD_SETTINGS[name]) | PLANNED_SETTINGS
+    for key in rendered.env(name):
         assert not key.startswith("NEXTMODEL_") or key in own, f"{name}: {key} is not a setting of {name}"
+
+
+def test_the_shared_config_holds_only_what_every_service_reads(rendered: Rendered) -> None:
+    """nextmodel-config goes to every service: base settings and the OpenTelemetry SDK's OTEL_* only."""
+    shared = [c for c in rendered.all("ConfigMap") if c["metadata"]["name"].startswith("nextmodel-config")]
+    assert len(shared) == 1
+    for key in shared[0]["data"]:
+        assert key.startswith("OTEL_") or key in settings_env_names(BaseServiceSettings) | PLANNED_SETTINGS, \
+            f"nextmodel-config: {key} is not read by every service; put it in that service's own ConfigMap"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_gets_exactly_the_secrets_it_reads(rendered: Rendered, name: str) -> None:
+    """The admin key on billing and catalog (never the edge), the Redis URL on the router and the
+    cache, the receipt and encryption secrets on billing only, ..."""
+    expected = secret_variables(name, dev=rendered.path == "overlays/dev")
+    given = rendered.secret_env(name)
+    assert set(given) == expected, f"{name}: secrets {sorted(given)}, expected {sorted(expected)}"
+    for variable, ref in given.items():
+        assert (ref["name"], ref["key"]) == ("nextmodel-secrets", variable), f"{name}: {variable} from {ref}"
+        assert not ref.get("optional"), f"{name}: {variable} must not be optional"
+    # Secrets reach a pod only through these named references: never a whole Secret, except the
+    # provider keys for the router.
+    secret_sources = [source["secretRef"]["name"] for source in rendered.container(name).get("envFrom", [])
+                      if "secretRef" in source]
+    assert secret_sources == ([PROVIDER_KEYS_SECRET] if name == "router" else []), f"{name}: {secret_sources}"
+    if name != "router":
+        leaked = [key for key in rendered.env(name) if PROVIDER_VARIABLE.fullmatch(key)]
+        assert not leaked, f"{name}: provider credentials {leaked} belong to the router only"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_secret_setting_of_a_service_is_given_to_it(rendered: Rendered, name: str) -> None:
+    """The other way round: a SecretStr setting left unset quietly turns a feature off (an admin API
+    that refuses every call) or runs on its development default (receipts signed with a published
+    secret). Each must come from the Secret; the development key only where bootstrap runs."""
+    secret_settings = {f"NEXTMODEL_{field.upper()}" for field, info in SERVICES[name].settings.model_fields.items()
+                       if info.annotation is SecretStr or SecretStr in typing.get_args(info.annotation)}
+    missing = secret_settings - DEV_SECRET_VARIABLES.get(name, set()) - set(rendered.secret_env(name))
+    assert not missing, f"{name} reads {sorted(missing)} but is not given them from nextmodel-secrets"
+
+
+def test_the_secret_holds_exactly_the_keys_the_services_read(rendered: Rendered) -> None:
+    """A key the operator must create but no pod reads is a leftover (or a service lost it). The prod
+    overlay drops the Secret: the operator creates it with the keys of the base placeholder."""
+    source = Rendered("base") if rendered.path == "overlays/prod" else rendered
+    keys = set(source.get("Secret", "nextmodel-secrets")["stringData"])
+    expected = set().union(*(secret_variables(name, dev=rendered.path == "overlays/dev") for name in SERVICES))
+    assert keys == expected, f"nextmodel-secrets: extra {sorted(keys - expected)}, missing {sorted(expected - keys)}"
 
 
 def test_secrets_the_pods_reference_exist_with_those_keys(rendered: Rendered) -> None:
@@ -345,8 +454,8 @@ def test_secrets_the_pods_reference_exist_with_those_keys(rendered: Rendered) ->
     creates nextmodel-secrets, with the keys listed in the base placeholder."""
     placeholder_keys = set(Rendered("base").get("Secret", "nextmodel-secrets")["stringData"])
     secrets = {s["metadata"]["name"]: s for s in rendered.all("Secret")}
-    for deployment in rendered.all("Deployment"):
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
+    for workload in rendered.workloads():
+        for container in all_containers(workload):
             for entry in container.get("env", []):
                 ref = entry.get("valueFrom", {}).get("secretKeyRef")
                 if not ref or ref.get("optional"):
@@ -355,8 +464,57 @@ def test_secrets_the_pods_reference_exist_with_those_keys(rendered: Rendered) ->
                     assert ref["key"] in placeholder_keys, f"{ref['key']} is missing from deploy/base/secrets.yaml"
                     continue
                 secret = secrets.get(ref["name"])
-                assert secret, f"{deployment['metadata']['name']}: Secret {ref['name']} is not rendered"
+                assert secret, f"{workload['metadata']['name']}: Secret {ref['name']} is not rendered"
                 assert ref["key"] in {**secret.get("data", {}), **secret.get("stringData", {})}
+
+
+def test_cache_and_router_share_redis(rendered: Rendered) -> None:
+    """Without NEXTMODEL_REDIS_URL each cache pod keeps its own entries and each router its own rate
+    counts: every replica would see a different cache and a key could use N times its limit."""
+    for name in ("cache", "router"):
+        assert rendered.env(name)["NEXTMODEL_REDIS_URL"] == \
+            {"secretKeyRef": {"name": "nextmodel-secrets", "key": "NEXTMODEL_REDIS_URL"}}, name
+
+
+def test_router_outbox_is_on_its_own_writable_volume(rendered: Rendered) -> None:
+    """Settlements wait in the outbox while billing is unreachable: on a read-only root the file
+    needs a volume, one that outlives a container restart (an emptyDir does; /tmp is for scratch)."""
+    path = Path(str(rendered.env("router")["NEXTMODEL_ROUTER_OUTBOX_PATH"]))
+    assert path.is_absolute()
+    mounts = [m for m in rendered.container("router").get("volumeMounts", [])
+              if path.is_relative_to(m["mountPath"])]
+    assert mounts, f"{path} is on the read-only root filesystem"
+    mount = max(mounts, key=lambda m: len(m["mountPath"]))
+    assert mount["mountPath"] != "/tmp" and not mount.get("readOnly")
+    volume = {v["name"]: v for v in rendered.pod("router")["volumes"]}[mount["name"]]
+    assert "emptyDir" in volume or "persistentVolumeClaim" in volume, volume
+
+
+# --------------------------------------------------------------------------- billing migrations
+
+
+def test_migration_job_runs_billings_migrations_with_billings_image_config_and_secrets(rendered: Rendered) -> None:
+    job = rendered.get("Job", MIGRATION_JOB)
+    container, billing = rendered.container(MIGRATION_JOB), rendered.container("billing")
+    assert container["command"] == ["python", "-m", MIGRATION_MODULE]
+    assert importlib.util.find_spec(MIGRATION_MODULE) is not None
+    # It must migrate the very database billing uses, with the image billing runs.
+    assert container["image"] == billing["image"]
+    assert container["envFrom"] == billing["envFrom"]
+    by_name = lambda entries: sorted(entries, key=lambda e: e["name"])  # noqa: E731
+    assert by_name(container.get("env", [])) == by_name(billing.get("env", []))
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"].get("backoffLimit", 6) >= 1, "a database not reachable yet must be retried"
+    assert job["spec"].get("activeDeadlineSeconds"), "a stuck migration must not run forever"
+
+
+def test_migration_pods_are_never_taken_for_billing_pods(rendered: Rendered) -> None:
+    """A Job pod labelled like billing would receive billing's traffic and count in its PDB."""
+    labels = pod_labels(rendered.get("Job", MIGRATION_JOB))
+    for service in rendered.all("Service"):
+        assert not selects({"matchLabels": service["spec"].get("selector", {})}, labels), service["metadata"]["name"]
+    for obj in rendered.all("Deployment") + rendered.all("PodDisruptionBudget"):
+        assert not selects(obj["spec"]["selector"], labels), f"{obj['kind']}/{obj['metadata']['name']}"
 
 
 def test_placeholders_never_reach_an_overlay(overlay: Rendered) -> None:
@@ -368,7 +526,7 @@ def test_placeholders_never_reach_an_overlay(overlay: Rendered) -> None:
 def test_prod_never_overwrites_the_operators_secret_and_never_bootstraps() -> None:
     prod = Rendered("overlays/prod")
     assert not [s for s in prod.all("Secret") if s["metadata"]["name"] == "nextmodel-secrets"]
-    assert prod.config("billing")["NEXTMODEL_BOOTSTRAP"] == "false"
+    assert prod.env("billing")["NEXTMODEL_BOOTSTRAP"] == "false"
     for name in SERVICES:
         assert prod.get("HorizontalPodAutoscaler", name)["spec"]["minReplicas"] >= 2, f"{name}: one pod is no HA"
         image = prod.container(name)["image"]
@@ -384,9 +542,26 @@ def test_dev_runs_one_replica_on_its_own_postgres_redis_and_collector() -> None:
     assert "@postgres:5432/" in secret["NEXTMODEL_DATABASE_URL"]
     assert secret["NEXTMODEL_REDIS_URL"].startswith("redis://redis:6379")
     assert dev.config("router")["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
+    assert dev.env("billing")["NEXTMODEL_BOOTSTRAP"] == "true"
     for backend, port in (("postgres", 5432), ("redis", 6379), ("otel-collector", 4317), ("jaeger", 4317)):
         dev.deployment(backend)
         assert port in [p["port"] for p in dev.get("Service", backend)["spec"]["ports"]]
+    # Each backend admits exactly its clients.
+    assert callers(dev, dev.deployment("postgres"), 5432) == {"billing", MIGRATION_JOB, "catalog"}
+    assert callers(dev, dev.deployment("redis"), 6379) == {"cache", "router"}
+
+
+def test_dev_migration_waits_for_postgres() -> None:
+    """PostgreSQL starts together with everything else; the migration must not use up its retries first."""
+    dev = Rendered("overlays/dev")
+    job = dev.get("Job", MIGRATION_JOB)
+    waits = job["spec"]["template"]["spec"].get("initContainers", [])
+    assert len(waits) == 1, "expected an initContainer that waits for postgres"
+    script = " ".join(waits[0]["command"])
+    assert '"postgres", 5432' in script
+    assert 5432 in [p["port"] for p in dev.get("Service", "postgres")["spec"]["ports"]]
+    # The nextmodel image: it has the Python the wait script runs on.
+    assert waits[0]["image"] == dev.container(MIGRATION_JOB)["image"]
 
 
 def test_overlays_put_everything_in_a_restricted_namespace(overlay: Rendered) -> None:
@@ -400,11 +575,11 @@ def test_overlays_put_everything_in_a_restricted_namespace(overlay: Rendered) ->
 
 def test_every_pod_meets_the_restricted_pod_security_standard(overlay: Rendered) -> None:
     """The overlay namespaces enforce "restricted": a pod that does not meet it is never created."""
-    for deployment in overlay.all("Deployment"):
-        pod = deployment["spec"]["template"]["spec"]
+    for workload in overlay.workloads():
+        pod = workload["spec"]["template"]["spec"]
         pod_sc = pod.get("securityContext", {})
-        for container in pod["containers"]:
-            where = f"{deployment['metadata']['name']}/{container['name']}"
+        for container in all_containers(workload):
+            where = f"{workload['metadata']['name']}/{container['name']}"
             sc = container.get("securityContext", {})
             assert sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is True, where
             assert sc.get("runAsUser", pod_sc.get("runAsUser", 1)) != 0, where
@@ -422,7 +597,7 @@ def test_every_pod_meets_the_restricted_pod_security_standard(overlay: Rendered)
 def callers(rendered: Rendered, target: dict, port: int) -> set[str]:
     """Which pods (by app.kubernetes.io/name), or "outside", the NetworkPolicies let reach `port`."""
     labels = pod_labels(target)
-    sources = {pod_labels(d)["app.kubernetes.io/name"]: pod_labels(d) for d in rendered.all("Deployment")}
+    sources = {pod_labels(w)["app.kubernetes.io/name"]: pod_labels(w) for w in rendered.workloads()}
     policies = [p for p in rendered.all("NetworkPolicy")
                 if "Ingress" in p["spec"].get("policyTypes", ["Ingress"]) and selects(p["spec"]["podSelector"], labels)]
     if not policies:
@@ -508,6 +683,56 @@ def test_image_build_copies_every_package_folder_and_dockerignore_keeps_them() -
         assert not any(fnmatch(path, pattern) for pattern in ignored), f".dockerignore drops {path}"
 
 
+def find_packages(where: Path, include: list[str]) -> dict[str, Path]:
+    """What setuptools' `packages.find` finds: folders with an __init__.py whose parents are packages too."""
+    found: dict[str, Path] = {}
+
+    def walk(folder: Path, prefix: str) -> None:
+        for child in sorted(folder.iterdir()):
+            if child.is_dir() and "." not in child.name and (child / "__init__.py").is_file():
+                name = prefix + child.name
+                if any(fnmatch(name, pattern) for pattern in include):
+                    found[name] = child
+                walk(child, name + ".")
+
+    walk(where, "")
+    return found
+
+
+def test_a_regular_install_ships_every_file_in_the_packages() -> None:
+    """The image is a regular (not editable) install: a module ships only from a package folder, any
+    other file only when [tool.setuptools.package-data] names it. Tests and `make run` use the editable
+    install, where everything is there, so a missing pattern breaks only the image (billing's Alembic
+    migrations, the catalog seed, ...). Source-only files are left out on purpose."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    setuptools = pyproject["tool"]["setuptools"]
+    package_data = setuptools.get("package-data", {})
+    packages: dict[str, Path] = {}
+    for where in setuptools["packages"]["find"]["where"]:
+        packages |= find_packages(ROOT / where, setuptools["packages"]["find"].get("include", ["*"]))
+    shipped: set[Path] = set()
+    for name, folder in packages.items():
+        shipped |= set(folder.glob("*.py"))
+        for pattern in package_data.get("*", []) + package_data.get("", []) + package_data.get(name, []):
+            shipped |= {folder / match for match in glob.glob(pattern, root_dir=folder, recursive=True)}
+    source_only = ("*.proto",)  # compiled into the *_pb2.py modules that ship
+    tops = [folder for name, folder in packages.items() if "." not in name]
+    missing = sorted(
+        str(path.relative_to(ROOT)) for top in tops for path in top.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".")
+        and path.suffix != ".pyc" and not any(fnmatch(path.name, p) for p in source_only) and path not in shipped)
+    assert not missing, "a regular install (the image) leaves these out; add them to " \
+                        "[tool.setuptools.package-data] in pyproject.toml:\n" + "\n".join(missing)
+
+
+def test_image_build_proves_it_has_the_migrations_and_the_seed() -> None:
+    """The build runs billing's migrations on a throwaway SQLite file and loads the catalog seed, from
+    the installed packages: an image without them fails to build instead of failing in the cluster."""
+    runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
+    assert f"-m {MIGRATION_MODULE}" in runs and "sqlite+aiosqlite:///" in runs
+    assert "load_seed(DEFAULT_SEED)" in runs
+
+
 # --------------------------------------------------------------------------- compose
 
 
@@ -528,14 +753,50 @@ def test_compose_runs_each_service_hardened_on_its_port(name: str) -> None:
     assert int(env[f"NEXTMODEL_{name.upper()}_PORT"]) == spec.default_port
     for target in GRPC_SERVICES:
         assert env[f"NEXTMODEL_{target.upper()}_ADDR"] == f"{target}:{SERVICES[target].default_port}"
-    # Shared values (x-nextmodel-env, like nextmodel-config) go to every service; the rest is its own.
+    # Shared values (x-nextmodel-env, like nextmodel-config) are what every service reads; each
+    # service adds only its own settings and its own secrets, as in Kubernetes.
     shared = compose()["x-nextmodel-env"]
-    assert {k for k in shared if k.startswith("NEXTMODEL_")} <= \
-        settings_env_names(*(s.settings for s in SERVICES.values())) | PLANNED_SETTINGS
-    own = {k for k in env if k.startswith("NEXTMODEL_") and k not in shared}
-    assert own <= settings_env_names(spec.settings) | PLANNED_SETTINGS, f"{name}: not settings of {name}"
+    assert {k for k in shared if k.startswith("NEXTMODEL_")} <= settings_env_names(BaseServiceSettings)
+    variables = {k for k in env if k.startswith("NEXTMODEL_")}
+    assert variables <= settings_env_names(spec.settings) | PLANNED_SETTINGS, \
+        f"{name}: {sorted(variables - settings_env_names(spec.settings))} are not settings of {name}"
+    every_secret = set().union(*SECRET_VARIABLES.values(), *DEV_SECRET_VARIABLES.values())
+    assert variables & every_secret == secret_variables(name, dev=True)
+    providers = [k for k in env if PROVIDER_VARIABLE.fullmatch(k)]
+    assert bool(providers) == (name == "router"), f"{name}: provider credentials belong to the router only"
     check = " ".join(service["healthcheck"]["test"])
     assert f"127.0.0.1:{spec.default_port}" in check
+
+
+def test_compose_migrates_billing_before_billing_starts() -> None:
+    services = compose()["services"]
+    migrate, billing = services[MIGRATION_JOB], services["billing"]
+    assert migrate["command"] == ["python", "-m", MIGRATION_MODULE]
+    assert (migrate["image"], migrate["environment"]) == (billing["image"], billing["environment"])
+    assert migrate["read_only"] is True and migrate["user"] == billing["user"]
+    # A one-shot: with the services' "unless-stopped" it would run again and again.
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert billing["depends_on"][MIGRATION_JOB]["condition"] == "service_completed_successfully"
+
+
+def test_compose_router_keeps_its_outbox_on_a_volume_and_its_rate_counts_in_redis() -> None:
+    router = compose()["services"]["router"]
+    env = router["environment"]
+    path = Path(env["NEXTMODEL_ROUTER_OUTBOX_PATH"])
+    mounts = dict(reversed(volume.split(":")[:2]) for volume in router.get("volumes", []))
+    targets = [target for target in mounts if path.is_relative_to(target)]
+    assert targets, f"{path} is on the read-only root filesystem"
+    assert mounts[targets[0]] in compose()["volumes"], "the outbox needs a named volume (it outlives the container)"
+    # A new named volume takes the owner of the image's folder: the service user must own it.
+    uid = dockerfile_uid()
+    assert any(op == "RUN" and re.search(rf"chown {uid}:\d+ [^&]*{re.escape(targets[0])}", arg)
+               for op, arg in dockerfile_instructions()), f"the image must create {targets[0]} owned by {uid}"
+    assert env["NEXTMODEL_REDIS_URL"] == compose()["services"]["cache"]["environment"]["NEXTMODEL_REDIS_URL"]
+    assert router["depends_on"]["redis"]["condition"] == "service_healthy"
+    stop = re.fullmatch(r"(\d+)s", router["stop_grace_period"])
+    assert stop and int(stop[1]) > setting(env, RouterSettings, "shutdown_grace_seconds") + \
+        OUTBOX_DELIVERY_TIMEOUTS * setting(env, RouterSettings, "internal_timeout")
 
 
 def test_compose_has_the_backends_and_the_collector_config_it_mounts() -> None:
