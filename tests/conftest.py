@@ -179,3 +179,10 @@ def _no_scripted_failure_leaks(request):
     yield
     if "fake_upstream" in request.fixturenames:
         request.getfixturevalue("fake_upstream").script.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Scan every service log line written during the suite for secrets and message content."""
+    from tests.support.log_scan import scan_session_logs
+
+    scan_session_logs(session)

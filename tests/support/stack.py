@@ -120,9 +120,14 @@ class Stack:
                 return False
 
     def _collect(self, name: str, process: subprocess.Popen) -> None:
+        # Every line is also kept on disk, where the suite's log scan reads it afterwards.
         assert process.stdout
-        for line in process.stdout:
-            self.log.append(f"{name:>8} | " + line.decode("utf-8", "replace"))
+        with open(self.workdir / f"service-{name}.log", "a", encoding="utf-8") as kept:
+            for line in process.stdout:
+                text = line.decode("utf-8", "replace")
+                self.log.append(f"{name:>8} | " + text)
+                kept.write(text)
+                kept.flush()
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         process = self.processes.get(name)
@@ -143,3 +148,128 @@ class Stack:
     def admin(self) -> httpx.Client:
         return httpx.Client(base_url=self.edge_url, headers={"authorization": f"Bearer {self.admin_key}"},
                             timeout=30)
+
+    # -- helpers for fault and rollout tests ---------------------------------------------
+
+    def running(self, label: str) -> bool:
+        process = self.processes.get(label)
+        return process is not None and process.poll() is None
+
+    def restart_service(self, name: str, sig: int = signal.SIGTERM, extra_env: dict[str, str] | None = None) -> None:
+        """Stop one service (SIGTERM drains, SIGKILL crashes) and start it again on its port."""
+        self.stop_service(name, sig)
+        self.start_service(name, extra_env=extra_env)
+
+    def ensure_running(self) -> None:
+        """Start again any of the five services a test left stopped (a fault test's cleanup)."""
+        for spec in SERVICES:
+            if not self.running(spec.name):
+                self.start_service(spec.name)
+
+
+@dataclass
+class Answer:
+    """One request of `Traffic`: when it ended, its status (0: no HTTP answer) and headers."""
+
+    worker: int
+    ended: float
+    status: int
+    headers: dict[str, str]
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and not self.error
+
+
+class Traffic:
+    """Steady chat traffic through the edge from `workers` threads until the block ends.
+
+    `body(worker, index)` gives each request's body; a body with "stream": true is read to the
+    end and counts as served only when it ends with `data: [DONE]` and carries no error event.
+    Every answer is kept, in the order they ended, for the test to check.
+    """
+
+    def __init__(self, base_url: str, key: str, *, workers: int = 4, body=None, pause: float = 0.0,
+                 timeout: float = 30.0) -> None:
+        self.base_url = base_url
+        self.key = key
+        self.workers = workers
+        self.body = body or (lambda worker, index: {
+            "model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"traffic {worker}.{index}"}]})
+        self.pause = pause
+        self.timeout = timeout
+        self.answers: list[Answer] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> "Traffic":
+        self._threads = [threading.Thread(target=self._work, args=(worker,), daemon=True)
+                         for worker in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self.timeout + 5)
+
+    def _work(self, worker: int) -> None:
+        headers = {"authorization": f"Bearer {self.key}"}
+        with httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout) as client:
+            index = 0
+            while not self._stop.is_set():
+                index += 1
+                body = self.body(worker, index)
+                try:
+                    if body.get("stream"):
+                        answer = self._stream(client, worker, body)
+                    else:
+                        response = client.post("/chat/completions", json=body)
+                        answer = Answer(worker, time.monotonic(), response.status_code, dict(response.headers),
+                                        "" if response.status_code == 200 else response.text[:300])
+                except httpx.HTTPError as failure:
+                    answer = Answer(worker, time.monotonic(), 0, {}, repr(failure))
+                with self._lock:
+                    self.answers.append(answer)
+                if self.pause:
+                    time.sleep(self.pause)
+
+    @staticmethod
+    def _stream(client: httpx.Client, worker: int, body: dict) -> Answer:
+        with client.stream("POST", "/chat/completions", json=body) as response:
+            if response.status_code != 200:
+                response.read()
+                return Answer(worker, time.monotonic(), response.status_code, dict(response.headers),
+                              response.text[:300])
+            events = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
+        error = ""
+        if not events or events[-1] != "[DONE]":
+            error = "stream did not end with [DONE]: " + (events[-1][:300] if events else "no event")
+        elif any(event.startswith('{"error"') for event in events):
+            error = "stream carried an error event"
+        return Answer(worker, time.monotonic(), 200, dict(response.headers), error)
+
+    def snapshot(self) -> list[Answer]:
+        with self._lock:
+            return list(self.answers)
+
+    def served(self) -> int:
+        return sum(answer.ok for answer in self.snapshot())
+
+    def failures(self) -> list[Answer]:
+        return [answer for answer in self.snapshot() if not answer.ok]
+
+    def wait_for(self, served: int, timeout: float = 20.0) -> None:
+        """Block until `served` requests in all were served (fails the test after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while self.served() < served:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"traffic served {self.served()} of {served} in {timeout} s; "
+                                     f"failures: {[a.error or a.status for a in self.failures()[:3]]}")
+            time.sleep(0.02)
