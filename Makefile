@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := tests/readme/node_modules/.installed
 
-.PHONY: run test protos lock clean cachesafety
+.PHONY: run test protos lock clean cachesafety audit
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "NextModel needs Python 3.11 or newer on PATH." >&2; exit 1; }
@@ -29,6 +29,10 @@ $(NODE_STAMP): tests/readme/package-lock.json
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
+
+# Known vulnerabilities in the locked dependencies (pip-audit).
+audit: $(STAMP)
+	$(PY) scripts/audit_dependencies.py
 
 # CacheSafety Bench on the built-in workload: table, report.json and chart in artifacts/cachesafety.
 cachesafety: $(STAMP)
