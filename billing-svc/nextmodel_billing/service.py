@@ -7,6 +7,7 @@ turns them into gRPC status codes.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import logging
@@ -60,6 +61,18 @@ class Caller:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+RECENT_RECEIPT_WAIT_SECONDS = 3.0
+
+
+def _minted_recently(receipt_id: str, within_seconds: float = 30.0) -> bool:
+    """Receipt ids are rcpt_<ULID>; a ULID carries the moment it was made."""
+    try:
+        minted = ULID.from_str(receipt_id.removeprefix("rcpt_")).timestamp
+    except ValueError:
+        return False
+    return 0 <= time.time() - minted <= within_seconds
 
 
 def _name(value: str, field: str) -> str:
@@ -249,8 +262,16 @@ class BillingService:
         return await self.store.record(receipts, [usage.reservation_id for usage in batch])
 
     async def receipt(self, receipt_id: str, project_id: str | None) -> Receipt | None:
-        """A receipt, only if it belongs to `project_id` (None: an admin caller)."""
+        """A receipt, only if it belongs to `project_id` (None: an admin caller).
+
+        Routers settle moments after they answer, so a receipt id minted in the last few
+        seconds that is not stored yet is waited for briefly instead of being called missing.
+        """
         receipt = await self.store.get_receipt(receipt_id)
+        deadline = time.monotonic() + RECENT_RECEIPT_WAIT_SECONDS
+        while receipt is None and _minted_recently(receipt_id) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            receipt = await self.store.get_receipt(receipt_id)
         if receipt is None or (project_id is not None and receipt.project_id != project_id):
             return None
         return receipt

@@ -56,10 +56,10 @@ class CacheClient:
 
 
 class BillingClient:
-    """Settles usage in billing; what billing cannot take now goes to the outbox and is redelivered."""
+    """Settles usage in billing through the durable outbox; releases reservations directly."""
 
     def __init__(self, channel: grpc.aio.Channel, timeout: float, outbox: SettlementOutbox,
-                 retry_seconds: float = 1.0, batch: int = 200) -> None:
+                 retry_seconds: float = 1.0, batch: int = 500) -> None:
         self.stub = billing_pb2_grpc.BillingServiceStub(channel)
         self.timeout = timeout
         self.outbox = outbox
@@ -67,15 +67,9 @@ class BillingClient:
         self.batch = batch
         self._task: asyncio.Task | None = None
 
-    async def settle(self, request: billing_pb2.SettleRequest) -> billing_pb2.Receipt | None:
-        """Settle now; if billing cannot take it, keep it durably for redelivery and return None."""
-        try:
-            return await self.stub.Settle(request, timeout=self.timeout)
-        except grpc.aio.AioRpcError as failure:
-            await self.outbox.append(request.request_id, request.SerializeToString())
-            log.warning("settle deferred to the outbox", extra={"fields": {
-                "request_id": request.request_id, "code": failure.code().name}})
-            return None
+    async def settle(self, request: billing_pb2.SettleRequest) -> None:
+        """Returns once the settlement is on disk; billing gets it moments later, in a batch."""
+        await self.outbox.append(request.request_id, request.SerializeToString())
 
     async def release(self, reservation_id: str, request_id: str) -> None:
         """Give a reservation back; if billing is unreachable its sweeper releases it after the TTL."""
@@ -91,27 +85,34 @@ class BillingClient:
 
     async def deliver_once(self) -> int:
         """Deliver one batch from the outbox; returns how many settled."""
-        rows = await self.outbox.take(self.batch)
+        rows = self.outbox.take(self.batch)
         if not rows:
             return 0
         batch = billing_pb2.SettleBatchRequest(
             settlements=[billing_pb2.SettleRequest.FromString(payload) for _, payload in rows])
         await self.stub.SettleBatch(batch, timeout=self.timeout * 4)
         await self.outbox.remove([seq for seq, _ in rows])
-        log.info("outbox delivered", extra={"fields": {"count": len(rows)}})
         return len(rows)
 
     async def _deliver(self) -> None:
+        failing = False
         while True:
             await self.outbox.waiting.wait()
             try:
                 while await self.deliver_once():
                     pass
+                if failing:
+                    log.info("billing reachable again; outbox delivered")
+                    failing = False
             except grpc.aio.AioRpcError as failure:
-                log.warning("outbox delivery failed; retrying", extra={"fields": {"code": failure.code().name}})
+                if not failing:
+                    log.warning("billing unreachable; settlements wait in the outbox",
+                                extra={"fields": {"code": failure.code().name, "pending": self.outbox.pending()}})
+                failing = True
                 await asyncio.sleep(self.retry_seconds)
 
     async def stop(self) -> None:
+        await self.outbox.drain_writes()
         if self._task:
             self._task.cancel()
             try:
@@ -123,7 +124,7 @@ class BillingClient:
                 pass
         except grpc.aio.AioRpcError:
             pass
-        left = await self.outbox.pending()
+        left = self.outbox.pending()
         if left:
             log.warning("settlements kept in the outbox for the next start", extra={"fields": {"count": left}})
         self.outbox.close()

@@ -19,7 +19,7 @@ import pytest
 
 from nextmodel_common import money
 from nextmodel_router.chat import worst_case_nano
-from tests.support.accounts import new_account
+from tests.support.accounts import new_account, settled_usage
 from tests.support.stack import RECEIPT_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -128,6 +128,7 @@ class TestReceiptsAndSpend:
         for index, model in enumerate(["gpt-4o-mini", "gpt-4o-mini", "deepseek-chat", "claude-haiku-4-5"] * 3):
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": f"question {index}"}],
                                            extra_headers={"x-nextmodel-tags": f"workload={'chat' if index % 2 else 'batch'}"})
+        settled_usage(stack, account.key, 12)
         by_model = usage(stack, account.key, group_by="model", currency="SAR")
         assert {g["group"]: g["requests"] for g in by_model["data"]} == {
             "gpt-4o-mini": 6, "deepseek-chat": 3, "claude-haiku-4-5": 3}
@@ -157,6 +158,7 @@ class TestReceiptsAndSpend:
     def test_exported_receipts_verify_offline_and_tampering_is_caught(self, stack, tmp_path: Path) -> None:
         account = new_account(stack)
         sdk(stack, account.key).chat.completions.create(model="gpt-4.1", messages=HELLO)
+        settled_usage(stack, account.key, 1)
         exported = httpx.get(f"{stack.base_url}/usage/export", params={"format": "jsonl"},
                              headers={"authorization": f"Bearer {account.key}"}).text
         good, bad = tmp_path / "receipts.jsonl", tmp_path / "tampered.jsonl"
@@ -203,7 +205,7 @@ class TestBudgets:
         assert fake_upstream.calls - calls_before == len(served), "a refused request never reaches the upstream"
         actual = served[0].json()["nextmodel"]["cost_usd"]
         assert 10 <= len(served) <= limit // (Decimal(actual) * money.NANO_PER_USD)
-        spent = usage(stack, account.key)["total"]
+        spent = settled_usage(stack, account.key, len(served))["total"]
         assert spent["requests"] == len(served)
         assert spent["charged_cost_nano_usd"] <= limit
         with stack.admin() as admin:
@@ -301,6 +303,7 @@ def test_the_command_line_covers_the_admin_operations(stack) -> None:
     cli("provider-keys", "set", "--project", project["id"], "--provider", "openai", stdin="sk-from-stdin\n")
     assert cli("provider-keys", "list", "--project", project["id"])["data"][0]["provider"] == "openai"
     sdk(stack, key["key"]).chat.completions.create(model="gpt-4o-mini", messages=HELLO)
+    settled_usage(stack, key["key"], 1)
     env["NEXTMODEL_API_KEY"] = key["key"]
     del env["NEXTMODEL_ADMIN_KEY"]
     assert cli("usage", "summary", "--currency", "SAR")["total"]["requests"] == 1

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from tests.support.accounts import new_account
+from tests.support.accounts import new_account, settled_usage
 
 pytestmark = pytest.mark.e2e
 
@@ -136,5 +136,4 @@ def test_compare_runs_each_model_and_bills_each(stack) -> None:
     assert results["gpt-4o-mini"]["ok"] and results["claude-haiku-4-5"]["ok"]
     assert results["gpt-4o-mini"]["completion"]["choices"][0]["message"]["content"] == "echo: compare me"
     assert results["no-such-model"]["ok"] is False and results["no-such-model"]["error"]["code"] == "model_not_found"
-    spent = httpx.get(f"{stack.base_url}/usage", headers={"authorization": f"Bearer {account.key}"}).json()
-    assert spent["total"]["requests"] == 2
+    assert settled_usage(stack, account.key, 2)["total"]["requests"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import grpc
@@ -59,7 +60,9 @@ def test_fresh_chat_completion_comes_from_the_upstream(client, stack, fake_upstr
     assert headers["x-nextmodel-receipt-id"].startswith("rcpt_")
 
     # The receipt's numbers are the upstream's usage times the catalog price.
-    receipt = next(r for r in receipts_of_default_project(stack) if r.id == headers["x-nextmodel-receipt-id"])
+    with grpc.insecure_channel(stack.addr("billing")) as channel:  # GetReceipt waits for a receipt just minted
+        receipt = billing_pb2_grpc.BillingServiceStub(channel).GetReceipt(
+            billing_pb2.GetReceiptRequest(receipt_id=headers["x-nextmodel-receipt-id"]), timeout=10)
     assert receipt.request_id == headers["x-request-id"]
     assert receipt.prompt_tokens == completion.usage.prompt_tokens
     assert receipt.completion_tokens == completion.usage.completion_tokens
@@ -143,8 +146,10 @@ class TestBadInput:
 
     @pytest.fixture(autouse=True)
     def nothing_is_charged(self, stack):
+        time.sleep(0.3)  # earlier tests' settlements land first
         before = len(receipts_of_default_project(stack))
         yield
+        time.sleep(0.3)
         assert len(receipts_of_default_project(stack)) == before, "a refused request left a usage row"
 
 

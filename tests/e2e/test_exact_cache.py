@@ -13,7 +13,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from tests.conftest import provider_env
-from tests.support.accounts import new_account
+from tests.support.accounts import new_account, settled_usage
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -89,6 +89,7 @@ def test_the_second_identical_request_is_replayed_at_a_discount(any_stack, fake_
     assert Decimal(second.headers["x-nextmodel-cost-usd"]) * 10**9 == hit["charged_cost_nano_usd"]
     assert hit["saving_usd"] == hit["discount_usd"]
 
+    settled_usage(stack, account.key, 2)
     stats = httpx.get(f"{stack.base_url}/cache/stats", headers={"authorization": f"Bearer {account.key}"}).json()
     assert stats["hits"] == 1 and stats["misses"] == 1 and stats["hit_rate"] == 0.5
     assert stats["entries"] == 1 and stats["bytes"] > 0

@@ -28,3 +28,19 @@ def new_account(stack: Stack, *, cache: dict | None = None, team_id: str | None 
         assert created.status_code == 201, created.text
         key = created.json()
     return Account(team["id"], project["id"], key["id"], key["key"])
+
+
+def settled_usage(stack: Stack, key: str, requests: int, timeout: float = 10.0, **params) -> dict:
+    """GET /v1/usage once `requests` settlements have landed (routers settle just after answering)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = httpx.get(f"{stack.base_url}/usage", params=params, headers={"authorization": f"Bearer {key}"})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        if body["total"]["requests"] >= requests or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)

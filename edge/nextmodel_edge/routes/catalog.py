@@ -50,20 +50,31 @@ def _amount(nano: int, name: str, currency: str) -> dict:
     return body
 
 
+def _json(value, param: str) -> bytes:
+    """JSON for the router; numbers JSON cannot carry between services (beyond 64 bits) are refused."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        raise GatewayError(400, f"'{param}' holds a number outside the 64-bit range or a value JSON cannot carry.",
+                           param=param, code="invalid_value") from None
+
+
 def _chat_body(payload: BaseModel) -> bytes:
     """The chat request: `request`, or the chat fields given inline."""
     if payload.request is not None:
-        return orjson.dumps(payload.request)
-    return orjson.dumps(payload.model_extra or {}) if payload.model_extra else b""
+        return _json(payload.request, "request")
+    return _json(payload.model_extra, "request") if payload.model_extra else b""
 
 
 @router.post("/v1/quote")
 async def quote(body: QuoteIn, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    request = router_pb2.QuoteRequest(body_json=_chat_body(body), prompt_tokens=body.prompt_tokens,
-                                      completion_tokens=body.completion_tokens, models=body.models,
-                                      policy=body.policy)
     try:
+        request = router_pb2.QuoteRequest(body_json=_chat_body(body), prompt_tokens=body.prompt_tokens,
+                                          completion_tokens=body.completion_tokens, models=body.models,
+                                          policy=body.policy)
         answer = await upstreams.router.Quote(request, metadata=auth, timeout=settings.internal_timeout)
+    except GatewayError as error:
+        return error_response(error)
     except grpc.aio.AioRpcError as failure:
         return rpc_error_response(failure)
     return Response(orjson.dumps({
@@ -160,8 +171,10 @@ async def price_versions(model_id: str, upstreams: UpstreamsDep, auth: AuthDep, 
 async def put_policy(name: str, body: dict[str, Any], upstreams: UpstreamsDep, auth: AuthDep,
                      settings: SettingsDep) -> Response:
     try:
-        policy = await upstreams.catalog_admin.PutPolicy(catalog_pb2.Policy(name=name, spec_json=orjson.dumps(body)),
+        policy = await upstreams.catalog_admin.PutPolicy(catalog_pb2.Policy(name=name, spec_json=_json(body, "policy")),
                                                          metadata=auth, timeout=settings.internal_timeout)
+    except GatewayError as error:
+        return error_response(error)
     except grpc.aio.AioRpcError as failure:
         return rpc_error_response(failure)
     return Response(orjson.dumps({"object": "policy", **orjson.loads(policy.spec_json)}),
