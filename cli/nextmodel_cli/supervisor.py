@@ -176,6 +176,7 @@ async def run() -> int:
         f"  NextModel is running at  http://127.0.0.1:{edge_port}/v1\n"
         f"  Development API key:     {key}\n"
         f"  Admin key (/admin/v1):   {supervisor.env['NEXTMODEL_ADMIN_KEY']}\n"
+        f"  Dashboard:               http://127.0.0.1:{edge_port}/dashboard/\n"
         f"  Try: curl http://127.0.0.1:{edge_port}/v1/models -H 'Authorization: Bearer {key}'\n"
         "  Press Ctrl-C to stop.\n",
         flush=True,

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nextmodel_common import telemetry
-from nextmodel_edge import errors
+from nextmodel_edge import dashboard, errors
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings, get_settings
 from nextmodel_edge.routes import admin, cache, catalog, chat, health, models, receipts, usage
@@ -29,4 +29,5 @@ def create_app(settings: EdgeSettings | None = None) -> FastAPI:
     telemetry.instrument_fastapi(app)
     for module in (chat, models, receipts, usage, cache, catalog, admin, health):
         app.include_router(module.router)
+    app.include_router(dashboard.router)
     return app
