@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from nextmodel_common import telemetry
-from nextmodel_edge import dashboard, errors
+from nextmodel_edge import dashboard, errors, middleware
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings, get_settings
 from nextmodel_edge.routes import admin, cache, catalog, chat, health, models, receipts, usage
@@ -26,6 +26,7 @@ def create_app(settings: EdgeSettings | None = None) -> FastAPI:
                   description="OpenAI-compatible LLM gateway: exact cache, receipts and budgets.")
     app.dependency_overrides[get_settings] = lambda: settings
     errors.install(app)
+    middleware.install(app, settings)
     telemetry.instrument_fastapi(app)
     for module in (chat, models, receipts, usage, cache, catalog, admin, health):
         app.include_router(module.router)

@@ -36,31 +36,171 @@ from nextmodel_router.streaming import StreamAccumulator, openai_usage
 log = logging.getLogger(__name__)
 
 POLICY_PREFIX = "nextmodel/"
+QUOTE_TOKEN_LIMIT = 1_000_000_000
 
 
 def parse_body(body_json: bytes) -> dict:
+    """The chat body as a dict, with the type (and range) of every field the gateway or a provider
+    reads checked first: a body that would trip the router or that a provider would refuse is a 400
+    naming the field, before any reservation, upstream call or receipt. Unknown fields pass."""
+    max_depth = 64  # orjson reads 1024 levels but writes 254; tool and output schemas need far fewer
+    max_output_tokens = 10_000_000  # above any model's output; the route's own cap applies after this
+    roles = ("system", "developer", "user", "assistant", "tool", "function")
+
+    def refuse(param: str | None, message: str, code: str = "invalid_type") -> GatewayError:
+        return GatewayError(400, message, param=param, code=code)
+
+    def number(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    def integer(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def optional(container: dict, name: str, kind, label: str, param: str) -> None:
+        value = container.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise refuse(param, f"'{param}' must be {label}.")
+
     try:
         body = orjson.loads(body_json)
-    except orjson.JSONDecodeError:
-        raise GatewayError(400, "The request body is not valid JSON.", code="invalid_json") from None
+    except orjson.JSONDecodeError as failure:
+        message = ("The request body is not valid UTF-8." if "UTF-8" in str(failure)
+                   else "The request body is not valid JSON.")
+        raise GatewayError(400, message, code="invalid_json") from None
     if not isinstance(body, dict):
         raise GatewayError(400, "The request body must be a JSON object.", code="invalid_json")
+    if body_json.count(b"{") + body_json.count(b"[") > max_depth:  # cheap bound: deep only if this is large
+        pending = [(body, 1)]
+        while pending:
+            value, depth = pending.pop()
+            if depth > max_depth:
+                raise GatewayError(400, f"The request body nests objects and arrays deeper than {max_depth} levels.",
+                                   code="invalid_json")
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise GatewayError(400, "'model' is required: the id of a model from GET /v1/models.", param="model",
                            code="missing_required_parameter" if model is None else "invalid_type")
+    if len(model) > 256:
+        raise refuse("model", "'model' must be at most 256 characters: the id of a model from GET /v1/models.",
+                     "invalid_value")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise GatewayError(400, "'messages' is required and must be a non-empty array of messages.",
                            param="messages",
                            code="missing_required_parameter" if messages is None else "invalid_type")
     for index, message in enumerate(messages):
+        at = f"messages[{index}]"
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            raise GatewayError(400, f"messages[{index}] must be an object with a 'role'.",
-                               param=f"messages[{index}]", code="invalid_type")
-    n = body.get("n")
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-        raise GatewayError(400, "'n' must be a positive integer.", param="n", code="invalid_type")
+            raise GatewayError(400, f"{at} must be an object with a 'role'.", param=at, code="invalid_type")
+        if message["role"] not in roles:
+            raise refuse(f"{at}.role", f"'{at}.role' must be one of {', '.join(roles)}.", "invalid_value")
+        content = message.get("content")
+        if isinstance(content, list):
+            for position, part in enumerate(content):
+                where = f"{at}.content[{position}]"
+                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                    raise refuse(where, f"'{where}' must be an object with a string 'type'.")
+                if part["type"] == "text" and not isinstance(part.get("text"), str):
+                    raise refuse(f"{where}.text", f"'{where}.text' must be a string.")
+                if part["type"] == "image_url" and not (isinstance(part.get("image_url"), dict)
+                                                        and isinstance(part["image_url"].get("url"), str)):
+                    raise refuse(f"{where}.image_url", f"'{where}.image_url' must be an object with a string 'url'.")
+        elif content is not None and not isinstance(content, str):
+            raise refuse(f"{at}.content", f"'{at}.content' must be a string, an array of content parts, or null.")
+        for name in ("name", "tool_call_id"):
+            optional(message, name, str, "a string", f"{at}.{name}")
+        tool_calls = message.get("tool_calls")
+        if tool_calls is not None:
+            if not isinstance(tool_calls, list):
+                raise refuse(f"{at}.tool_calls", f"'{at}.tool_calls' must be an array.")
+            for position, call in enumerate(tool_calls):
+                where = f"{at}.tool_calls[{position}]"
+                if not isinstance(call, dict):
+                    raise refuse(where, f"'{where}' must be an object.")
+                optional(call, "id", str, "a string", f"{where}.id")
+                function = call.get("function")
+                if function is not None:
+                    if not isinstance(function, dict):
+                        raise refuse(f"{where}.function", f"'{where}.function' must be an object.")
+                    optional(function, "name", str, "a string", f"{where}.function.name")
+                    optional(function, "arguments", str, "a string of JSON", f"{where}.function.arguments")
+
+    for name, low, high in (("temperature", 0, 2), ("top_p", 0, 1), ("frequency_penalty", -2, 2),
+                            ("presence_penalty", -2, 2), ("top_k", 0, 1_000_000)):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not number(value):
+            raise refuse(name, f"'{name}' must be a number.")
+        if not low <= value <= high:
+            raise refuse(name, f"'{name}' must be between {low} and {high}.", "invalid_value")
+    for name, low, high in (("n", 1, 128), ("max_tokens", 1, max_output_tokens),
+                            ("max_completion_tokens", 1, max_output_tokens), ("top_logprobs", 0, 20),
+                            ("seed", -(2**63), 2**63 - 1)):
+        value = body.get(name)
+        if value is None:
+            continue
+        if not integer(value):
+            raise refuse(name, f"'{name}' must be an integer." if name != "n" else "'n' must be a positive integer.")
+        if not low <= value <= high:
+            raise refuse(name, f"'{name}' must be between {low} and {high}.", "invalid_value")
+    for name in ("stream", "logprobs", "parallel_tool_calls", "store"):
+        optional(body, name, bool, "a boolean", name)
+    for name in ("user", "safety_identifier", "reasoning_effort", "service_tier", "prompt_cache_key"):
+        optional(body, name, str, "a string", name)
+    for name in ("stream_options", "logit_bias", "metadata", "prediction", "audio", "web_search_options"):
+        optional(body, name, dict, "an object", name)
+    for name in ("modalities", "functions"):
+        optional(body, name, list, "an array", name)
+    if isinstance(body.get("stream_options"), dict):
+        optional(body["stream_options"], "include_usage", bool, "a boolean", "stream_options.include_usage")
+    if isinstance(body.get("logit_bias"), dict) and not all(number(v) for v in body["logit_bias"].values()):
+        raise refuse("logit_bias", "'logit_bias' must map token ids to numbers.")
+
+    stop = body.get("stop")
+    if stop is not None and not isinstance(stop, str) and not (
+            isinstance(stop, list) and all(isinstance(item, str) for item in stop)):
+        raise refuse("stop", "'stop' must be a string or an array of strings.")
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise refuse("tools", "'tools' must be an array of tools.")
+        for index, tool in enumerate(tools):
+            at = f"tools[{index}]"
+            if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+                raise refuse(at, f"'{at}' must be an object with a string 'type'.")
+            if tool["type"] == "function":
+                function = tool.get("function")
+                if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
+                    raise refuse(f"{at}.function", f"'{at}.function' must be an object with a 'name'.")
+                optional(function, "description", str, "a string", f"{at}.function.description")
+                optional(function, "parameters", dict, "an object (a JSON schema)", f"{at}.function.parameters")
+                optional(function, "strict", bool, "a boolean", f"{at}.function.strict")
+    tool_choice = body.get("tool_choice")
+    if tool_choice is not None:
+        if isinstance(tool_choice, dict):
+            if not isinstance(tool_choice.get("type"), str):
+                raise refuse("tool_choice", "'tool_choice' must name its 'type'.")
+            if tool_choice["type"] == "function" and not (isinstance(tool_choice.get("function"), dict)
+                                                           and isinstance(tool_choice["function"].get("name"), str)):
+                raise refuse("tool_choice.function", "'tool_choice.function' must be an object with a 'name'.")
+        elif not isinstance(tool_choice, str):
+            raise refuse("tool_choice", "'tool_choice' must be a string or an object.")
+    function_call = body.get("function_call")
+    if function_call is not None and not isinstance(function_call, str | dict):
+        raise refuse("function_call", "'function_call' must be a string or an object.")
+    response_format = body.get("response_format")
+    if response_format is not None:
+        if not isinstance(response_format, dict) or not isinstance(response_format.get("type"), str):
+            raise refuse("response_format", "'response_format' must be an object with a string 'type'.")
+        json_schema = response_format.get("json_schema")
+        if response_format["type"] == "json_schema" and json_schema is not None:
+            if not isinstance(json_schema, dict):
+                raise refuse("response_format.json_schema", "'response_format.json_schema' must be an object.")
+            optional(json_schema, "schema", dict, "an object (a JSON schema)", "response_format.json_schema.schema")
     return body
 
 
@@ -206,6 +346,11 @@ class ChatFlow:
             if not isinstance(body, dict):
                 raise GatewayError(400, "'request' must be a chat completion body.", param="request",
                                    code="invalid_type")
+            # The same field checks as a chat request; a quote needs no model and may have no messages.
+            parse_body(orjson.dumps({"model": "quote", "messages": [{"role": "user", "content": ""}], **body}))
+        if request.prompt_tokens > QUOTE_TOKEN_LIMIT or request.completion_tokens > QUOTE_TOKEN_LIMIT:
+            raise GatewayError(400, f"Token counts above {QUOTE_TOKEN_LIMIT:,} cannot be quoted.",
+                               param="prompt_tokens", code="invalid_value")
         prompt = request.prompt_tokens or usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode())
         needs = policy.needs_of(body, prompt)
         completion = request.completion_tokens or needs.completion_tokens or policy.DEFAULT_COMPLETION_ESTIMATE
@@ -251,7 +396,13 @@ class ChatFlow:
         """The same request on several models at once; each call is billed and receipted as usual."""
         if not request.models or len(request.models) > 8:
             raise GatewayError(400, "'models' must name 1 to 8 models.", param="models", code="invalid_value")
-        body = parse_body(orjson.dumps({"model": request.models[0], **orjson.loads(request.body_json or b"{}")}))
+        try:
+            given = orjson.loads(request.body_json or b"{}")
+        except orjson.JSONDecodeError:
+            given = None
+        if not isinstance(given, dict):
+            raise GatewayError(400, "'request' must be a chat completion body.", param="request", code="invalid_type")
+        body = parse_body(orjson.dumps({**given, "model": request.models[0]}))
         body.pop("stream", None)
 
         async def one(model: str) -> router_pb2.CompareResult:
@@ -303,19 +454,25 @@ class ChatFlow:
 
     async def _store(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute, completion: dict,
                      facts: router_pb2.ReceiptFacts) -> None:
+        """Store the answer after the response: the key's lease stays held until the store lands, so
+        an identical request arriving meanwhile waits for it instead of calling the upstream."""
         if not self._storable(plan, route):
             return
-        stored = await self.cache.store(cache_pb2.StoreRequest(
+        request = cache_pb2.StoreRequest(
             cache_key=plan.cache_slot, ttl_seconds=principal.cache_ttl_entry_seconds, project_id=principal.project_id,
             entry=cache_pb2.CacheEntry(response_json=orjson.dumps(completion), receipt_id=facts.receipt_id,
                                        provider=route.provider.id, served_model=route.id,
                                        stored_at_unix_ms=int(time.time() * 1000),
-                                       list_cost_nano_usd=facts.list_cost_nano_usd)))
+                                       list_cost_nano_usd=facts.list_cost_nano_usd))
+        plan.cache_leader = False  # the store below answers the waiters, or abandons for them
+        self._in_background(self._store_now(request, plan.request_id))
+
+    async def _store_now(self, request: cache_pb2.StoreRequest, request_id: str) -> None:
+        stored = await self.cache.store(request)
         if stored is None:
-            return  # the lease is abandoned on the way out, so waiters go fresh at once
-        plan.cache_leader = False  # storing answered the waiters
-        if not stored.stored:
-            log.info("answer not cached", extra={"fields": {"request_id": plan.request_id, "reason": stored.reason}})
+            await self.cache.abandon(request.cache_key)
+        elif not stored.stored:
+            log.info("answer not cached", extra={"fields": {"request_id": request_id, "reason": stored.reason}})
 
     def _abandon_if_leading(self, plan: Plan) -> None:
         if plan.cache_leader:

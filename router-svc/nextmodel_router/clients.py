@@ -70,6 +70,7 @@ class BillingClient:
     async def settle(self, request: billing_pb2.SettleRequest) -> None:
         """Returns once the settlement is on disk; billing gets it moments later, in a batch."""
         await self.outbox.append(request.request_id, request.SerializeToString())
+        self._deliver_soon()
 
     async def release(self, reservation_id: str, request_id: str) -> None:
         """Give a reservation back; if billing is unreachable its sweeper releases it after the TTL."""
@@ -81,7 +82,15 @@ class BillingClient:
                         extra={"fields": {"request_id": request_id, "code": failure.code().name}})
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._deliver(), name="outbox-delivery")
+        """Deliver what an earlier run left in the outbox."""
+        if self.outbox.pending():
+            self._deliver_soon()
+
+    def _deliver_soon(self) -> None:
+        # The request that finds no delivery running starts one, so that delivery (and the
+        # batch it carries) shows in that request's trace; requests meanwhile ride along.
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._deliver(), name="outbox-delivery")
 
     async def deliver_once(self) -> int:
         """Deliver one batch from the outbox; returns how many settled."""
@@ -97,13 +106,11 @@ class BillingClient:
     async def _deliver(self) -> None:
         failing = False
         while True:
-            await self.outbox.waiting.wait()
             try:
-                while await self.deliver_once():
-                    pass
-                if failing:
-                    log.info("billing reachable again; outbox delivered")
-                    failing = False
+                if not await self.deliver_once():
+                    if failing:
+                        log.info("billing reachable again; outbox delivered")
+                    return
             except grpc.aio.AioRpcError as failure:
                 if not failing:
                     log.warning("billing unreachable; settlements wait in the outbox",

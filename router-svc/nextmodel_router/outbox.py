@@ -35,9 +35,6 @@ class SettlementOutbox:
         self._writes: list[tuple[str, bytes, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._db_lock = asyncio.Lock()
-        self.waiting = asyncio.Event()
-        if self._ready:
-            self.waiting.set()
 
     def pending(self) -> int:
         return len(self._ready) + len(self._writes)
@@ -71,7 +68,6 @@ class SettlementOutbox:
                 self._ready.append((seq, payload))
                 if not done.done():
                     done.set_result(None)
-            self.waiting.set()
 
     def take(self, limit: int) -> list[tuple[int, bytes]]:
         return [self._ready[i] for i in range(min(limit, len(self._ready)))]
@@ -83,8 +79,6 @@ class SettlementOutbox:
             self._ready.popleft()
         async with self._db_lock:
             await asyncio.to_thread(self._db.executemany, "DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
-        if not self._ready:
-            self.waiting.clear()
 
     async def drain_writes(self) -> None:
         if self._writer is not None:

@@ -114,6 +114,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             return self.flow.quote(principal, request)
         except GatewayError as error:
             await error.abort(context)
+        except Exception:
+            log.exception("quote failed")
+            await INTERNAL_ERROR.abort(context)
 
     async def Compare(self, request, context):
         try:
@@ -121,6 +124,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             return await self.flow.compare(principal, request)
         except GatewayError as error:
             await error.abort(context)
+        except Exception:
+            log.exception("compare failed")
+            await INTERNAL_ERROR.abort(context)
 
     async def GetCacheStats(self, request, context):
         """The cache's counters for the caller's project, and what its hits saved from the ledger."""

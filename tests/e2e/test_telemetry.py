@@ -107,7 +107,7 @@ def test_one_request_is_one_trace_across_every_service(receiver, fake_upstream, 
     # edge → router, and router → billing / cache / catalog: each server span's parent is a client
     # span of the calling service.
     assert parent_service(server_span("router", "ChatCompletion")) == "edge"
-    for service, method in (("billing", "AuthenticateKey"), ("billing", "Settle"), ("cache", "Lookup"),
+    for service, method in (("billing", "AuthenticateKey"), ("billing", "SettleBatch"), ("cache", "Lookup"),
                             ("cache", "Store"), ("catalog", "ReportLatency")):
         assert parent_service(server_span(service, method)) == "router", (service, method)
     # The model call: GenAI attributes, our attributes, and the upstream HTTP call as its child.

@@ -91,7 +91,15 @@ def _unix_ms(moment: datetime | None) -> int:
         return 0
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    try:
+        unix_ms = int(moment.timestamp() * 1000)
+        datetime.fromtimestamp(unix_ms / 1000, UTC)  # renderable back as a date
+    except (OverflowError, ValueError, OSError):
+        unix_ms = -1
+    if not 0 <= unix_ms <= 253_402_300_799_000:
+        raise GatewayError(400, "'expires_at' must be a date-time between 1970 and 9999 (UTC).", param="expires_at",
+                           code="invalid_value")
+    return unix_ms
 
 
 def _iso(unix_ms: int) -> str | None:

@@ -66,17 +66,25 @@ def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -
     return headers
 
 
-def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2.ChatRequest:
-    """Parse just enough of the body to fill the typed fields; the body itself goes on untouched."""
+def load_body(raw: bytes) -> dict:
+    """The body as a JSON object. The router checks every field (nextmodel_router.chat.parse_body)."""
     try:
         body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise GatewayError(400, "The request body is not valid JSON.", code="invalid_json") from None
+    except orjson.JSONDecodeError as failure:
+        message = "The request body is not valid UTF-8." if "UTF-8" in str(failure) else \
+            "The request body is not valid JSON."
+        raise GatewayError(400, message, code="invalid_json") from None
     if not isinstance(body, dict):
         raise GatewayError(400, "The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2.ChatRequest:
+    """Parse just enough of the body to fill the typed fields; the body itself goes on untouched."""
+    body = load_body(raw)
     model = body.get("model")
     stream = body.get("stream", False)
-    if stream not in (True, False, None):
+    if stream is not None and not isinstance(stream, bool):  # 1 == True, but 1 is not a boolean
         raise GatewayError(400, "'stream' must be a boolean.", param="stream", code="invalid_type")
     cache_header = request.headers.get("x-nextmodel-cache", "").strip().lower()
     if cache_header and cache_header not in _CACHE_MODES:
@@ -93,7 +101,101 @@ def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2
     )
 
 
-@router.post("/v1/chat/completions")
+# Every error has OpenAI's shape.
+OPENAI_ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["message", "type", "param", "code"], "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"},
+        "param": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]}}}},
+}
+
+
+def _error_response_doc(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": OPENAI_ERROR_SCHEMA}}}
+
+
+_NUMBER_OR_NULL = ["number", "null"]
+_INTEGER_OR_NULL = ["integer", "null"]
+_CONTENT_PART = {
+    "type": "object", "required": ["type"], "additionalProperties": True,
+    "properties": {"type": {"type": "string"}, "text": {"type": "string"},
+                   "image_url": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}},
+}
+# OpenAI's chat completion request, as far as NextModel reads it; other fields reach the provider as sent.
+CHAT_REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["model", "messages"],
+    "additionalProperties": True,
+    "properties": {
+        "model": {"type": "string", "minLength": 1, "maxLength": 256,
+                  "description": "A model id or alias from GET /v1/models, or nextmodel/<policy>."},
+        "messages": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["role"], "additionalProperties": True,
+            "properties": {
+                "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool", "function"]},
+                "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": _CONTENT_PART},
+                                      {"type": "null"}]},
+                "name": {"type": "string"},
+                "tool_call_id": {"type": "string"},
+                "tool_calls": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "type": {"type": "string"},
+                    "function": {"type": "object", "properties": {"name": {"type": "string"},
+                                                                  "arguments": {"type": "string"}}}}}},
+            },
+        }},
+        "stream": {"type": ["boolean", "null"]},
+        "stream_options": {"type": ["object", "null"], "properties": {"include_usage": {"type": "boolean"}}},
+        "temperature": {"type": _NUMBER_OR_NULL, "minimum": 0, "maximum": 2},
+        "top_p": {"type": _NUMBER_OR_NULL, "minimum": 0, "maximum": 1},
+        "n": {"type": _INTEGER_OR_NULL, "minimum": 1, "maximum": 128},
+        "max_tokens": {"type": _INTEGER_OR_NULL, "minimum": 1, "maximum": 10_000_000},
+        "max_completion_tokens": {"type": _INTEGER_OR_NULL, "minimum": 1, "maximum": 10_000_000},
+        "presence_penalty": {"type": _NUMBER_OR_NULL, "minimum": -2, "maximum": 2},
+        "frequency_penalty": {"type": _NUMBER_OR_NULL, "minimum": -2, "maximum": 2},
+        "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+        "seed": {"type": _INTEGER_OR_NULL},
+        "user": {"type": "string"},
+        "logprobs": {"type": ["boolean", "null"]},
+        "top_logprobs": {"type": _INTEGER_OR_NULL, "minimum": 0, "maximum": 20},
+        "logit_bias": {"type": ["object", "null"], "additionalProperties": {"type": "number"}},
+        "parallel_tool_calls": {"type": ["boolean", "null"]},
+        "reasoning_effort": {"type": ["string", "null"]},
+        "tools": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["type"], "properties": {
+                "type": {"type": "string"},
+                "function": {"type": "object", "required": ["name"], "properties": {
+                    "name": {"type": "string", "minLength": 1}, "description": {"type": "string"},
+                    "parameters": {"type": "object"}, "strict": {"type": ["boolean", "null"]}}}}}},
+        "tool_choice": {"anyOf": [{"type": "string"}, {"type": "object", "required": ["type"]}, {"type": "null"}]},
+        "response_format": {"type": ["object", "null"], "required": ["type"], "properties": {
+            "type": {"type": "string"},
+            "json_schema": {"type": "object", "properties": {"name": {"type": "string"},
+                                                             "schema": {"type": "object"}}}}},
+    },
+}
+CHAT_OPENAPI = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_REQUEST_SCHEMA}}},
+    "responses": {
+        "200": {"description": "A chat.completion, or with stream=true a text/event-stream of chunks.",
+                "content": {"application/json": {"schema": {"type": "object"}},
+                            "text/event-stream": {"schema": {"type": "string"}}}},
+        **{str(status): _error_response_doc(description) for status, description in (
+            (400, "The request is invalid (the field is in error.param)."),
+            (401, "Missing or invalid API key."),
+            (403, "The key may not use this model."),
+            (404, "Unknown model or routing policy."),
+            (413, "The request body is too large."),
+            (429, "Rate limit, budget, or too many failed authentications; see Retry-After."),
+            (431, "The request headers are too large."),
+            (502, "The provider failed."),
+            (503, "The gateway is at capacity or a service is unavailable; see Retry-After."),
+            (504, "The provider did not answer in time."),
+        )},
+    },
+}
+
+
+@router.post("/v1/chat/completions", openapi_extra=CHAT_OPENAPI)
 async def chat_completions(request: Request, upstreams: UpstreamsDep, auth: AuthDep,
                            settings: SettingsDep) -> Response:
     request_id = ids.new_request_id()

@@ -25,19 +25,27 @@ router = APIRouter()
 MONEY_FIELDS = ("list_cost", "discount", "charged_cost")
 
 
+LATEST_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
+
+
 def parse_time(value: str | None, param: str) -> int:
     """Unix seconds, or an ISO-8601 date or date-time (UTC when no zone is given), to unix ms."""
     if not value:
         return 0
     try:
         if value.isdigit():
-            return int(value) * 1000
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return int(moment.timestamp() * 1000)
-    except ValueError:
-        raise GatewayError(400, f"'{param}' must be unix seconds or an ISO-8601 date/time.", param=param,
+            unix_ms = int(value) * 1000
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            unix_ms = int(moment.timestamp() * 1000)
+        if not 0 <= unix_ms <= LATEST_MS:
+            raise ValueError("out of range")
+        return unix_ms
+    except (ValueError, OverflowError, OSError):
+        raise GatewayError(400, f"'{param}' must be unix seconds or an ISO-8601 date/time before year 10000.",
+                           param=param,
                            code="invalid_value") from None
 
 
