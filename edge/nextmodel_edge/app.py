@@ -24,7 +24,7 @@ def create_app(settings: EdgeSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="NextModel", version="0.1.0", lifespan=lifespan,
                   description="OpenAI-compatible LLM gateway: exact cache, receipts and budgets.")
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     errors.install(app)
     middleware.install(app, settings)
     telemetry.instrument_fastapi(app)

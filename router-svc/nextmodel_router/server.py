@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -64,12 +65,16 @@ class Router:
         )
         self.usage = admin_pb2_grpc.UsageServiceStub(billing_channel)
         self.auth = KeyAuthenticator(billing_stub, settings.internal_timeout, settings.auth_stale_seconds)
+        self.servicer: DrainingServicer | None = None  # set by create()
 
     def start(self) -> None:
         self.catalog.start()
         self.billing.start()
 
     async def close(self) -> None:
+        # First the work the last requests left running (the settlement of a stream the drain
+        # cancelled, releases, lease abandons): it needs the outbox and the channels closed below.
+        await self.finish_requests(self.settings.internal_timeout + 1.0)
         await self.catalog.stop()
         await self.billing.stop()
         await self.latency.stop()
@@ -79,14 +84,78 @@ class Router:
         for channel in self.channels:
             await channel.close()
 
+    async def finish_requests(self, bound: float) -> None:
+        """Wait, at most `bound` seconds, until no chat call is unwinding and no background task runs.
+
+        When the drain's grace runs out, gRPC cancels the calls still open. A cancelled stream
+        settles what it produced (status client_cancelled, usage estimated) from a background
+        task it schedules while unwinding, and a settlement billing does not take goes to the
+        outbox: waiting here, before the outbox closes, is what keeps that usage from being lost.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + bound
+        quiet = 0
+        while quiet < 5:  # a few idle turns: unwinding generators are finalised a turn or two late
+            await asyncio.sleep(0.01)
+            busy = self.servicer.in_flight if self.servicer is not None else 0
+            pending = {task for task in self.flow._background if not task.done()}
+            if not busy and not pending:
+                quiet += 1
+                continue
+            quiet = 0
+            left = deadline - loop.time()
+            if left <= 0:
+                log.warning("requests still finishing at shutdown; abandoned",
+                            extra={"fields": {"calls": busy, "tasks": len(pending)}})
+                for task in pending:
+                    task.cancel()
+                return
+            if pending and not busy:
+                await asyncio.wait(pending, timeout=left)
+
+
+class DrainingServicer(RouterServicer):
+    """The router's servicer, counting the chat calls in progress so a stopping router can
+    wait until each cancelled one has unwound (and scheduled its settlement)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = 0
+
+    async def ChatCompletion(self, request, context):
+        self.in_flight += 1
+        try:
+            return await super().ChatCompletion(request, context)
+        finally:
+            self.in_flight -= 1
+
+    async def Compare(self, request, context):
+        self.in_flight += 1
+        try:
+            return await super().Compare(request, context)
+        finally:
+            self.in_flight -= 1
+
+    async def StreamChatCompletion(self, request, context):
+        self.in_flight += 1
+        events = super().StreamChatCompletion(request, context)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            try:
+                await events.aclose()
+            finally:
+                self.in_flight -= 1
+
 
 def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, grpc_bootstrap.ServiceServer]:
     router = Router(settings)
 
     def register(server):
-        router_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(router.auth, router.flow, router.billing, router.usage, settings.internal_timeout), server
-        )
+        router.servicer = DrainingServicer(router.auth, router.flow, router.billing, router.usage,
+                                           settings.internal_timeout)
+        router_pb2_grpc.add_RouterServiceServicer_to_server(router.servicer, server)
         return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
 
     server = grpc_bootstrap.create_server(register, host=settings.bind_host,

@@ -8,13 +8,16 @@
 Answers are deterministic and derived from the request: an echo of the last user message,
 a tool call when tools are offered, a final answer after a tool result, a JSON object when a
 JSON response format is asked for. Failures are scripted per test (`fail_next`,
-`delay_next`, `break_next_stream`), and the fake records what it received and which
-streams the client abandoned.
+`delay_next`, `break_next_stream`, `slow_next_stream`, `reset_next`), `latency` slows every
+unscripted answer (steady traffic for drain tests), and the fake records what it received
+and which streams the client abandoned.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -34,6 +37,7 @@ class Scripted:
     body: dict | None = None
     break_after: int | None = None  # stream: close the connection after this many events
     chunk_delay: float = 0.0
+    reset: bool = False  # read the request, then reset the connection without answering
 
 
 @dataclass
@@ -92,6 +96,14 @@ def completion_tokens_of(answer: dict) -> int:
         len(call["function"]["arguments"].split()) + 3 for call in answer["tool_calls"])
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver listens with a backlog of 5: a router opening many connections at once (a fresh
+    # pool after a restart) would overflow it, and the kernel then resets a connection the client
+    # already counts as open. A real provider's load balancer does not do that.
+    request_queue_size = 512
+
+
 @dataclass
 class FakeUpstream:
     host: str = "127.0.0.1"
@@ -100,6 +112,9 @@ class FakeUpstream:
     script: deque = field(default_factory=deque)
     abandoned_streams: int = 0
     completed_streams: int = 0
+    reset_connections: int = 0
+    # Seconds every unscripted answer waits before its first byte (tests set it back to 0).
+    latency: float = 0.0
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -122,7 +137,9 @@ class FakeUpstream:
                 body = json.loads(raw)
                 with fake.lock:
                     fake.received.append(Received(provider, body, {k.lower(): v for k, v in self.headers.items()}))
-                    step = fake.script.popleft() if fake.script else Scripted()
+                    step = fake.script.popleft() if fake.script else Scripted(delay=fake.latency)
+                if step.reset:
+                    return self._reset()
                 if step.delay:
                     time.sleep(step.delay)
                 if step.status != 200:
@@ -227,13 +244,24 @@ class FakeUpstream:
                 self._sse([(name, json.dumps(data, ensure_ascii=False)) for name, data in events], step)
 
             # -- wire helpers -------------------------------------------------------------
+            def _reset(self) -> None:
+                # SO_LINGER 0: closing sends RST instead of FIN, as a crashed or cut-off peer does.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()  # the descriptor goes when the handler's reader closes
+                with fake.lock:
+                    fake.reset_connections += 1
+
             def _json(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             def _sse(self, events: list[tuple[str, str]], step: Scripted) -> None:
                 self.send_response(200)
@@ -257,8 +285,7 @@ class FakeUpstream:
                 with fake.lock:
                     fake.completed_streams += 1
 
-        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server((self.host, self.port), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -292,6 +319,11 @@ class FakeUpstream:
     def slow_next_stream(self, seconds_per_event: float) -> None:
         with self.lock:
             self.script.append(Scripted(chunk_delay=seconds_per_event))
+
+    def reset_next(self) -> None:
+        """The next request is read, then its connection is reset (RST) with no answer at all."""
+        with self.lock:
+            self.script.append(Scripted(reset=True))
 
     @property
     def calls(self) -> int:

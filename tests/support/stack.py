@@ -160,18 +160,50 @@ class Stack:
         self.stop_service(name, sig)
         self.start_service(name, extra_env=extra_env)
 
-    def ensure_running(self) -> None:
-        """Start again any of the five services a test left stopped (a fault test's cleanup)."""
+    def wait_routing(self, label: str = "router", timeout: float = 20.0) -> None:
+        """Until one router process (by its label) has a catalog copy and routes: its health says
+        SERVING as soon as it listens, a moment before its first snapshot is in."""
+        from nextmodel.router.v1 import router_pb2, router_pb2_grpc
+
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.addr(label)) as channel:
+            stub = router_pb2_grpc.RouterServiceStub(channel)
+            while True:
+                try:
+                    stub.ListModels(router_pb2.ListModelsRequest(), timeout=2.0,
+                                    metadata=(("authorization", f"Bearer {self.dev_key}"),))
+                    return
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{label} does not route:\n" + "".join(self.log[-60:])) from None
+                    time.sleep(0.05)
+
+    def ensure_running(self, timeout: float = 20.0) -> None:
+        """Start again any of the five services a test left stopped (a fault test's cleanup), then
+        wait until the router routes again (it has a catalog copy), so the next test finds it whole."""
         for spec in SERVICES:
             if not self.running(spec.name):
                 self.start_service(spec.name)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/models", headers={"authorization": f"Bearer {self.dev_key}"},
+                             timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the stack did not serve again:\n" + "".join(self.log[-60:]))
+            time.sleep(0.1)
 
 
 @dataclass
 class Answer:
-    """One request of `Traffic`: when it ended, its status (0: no HTTP answer) and headers."""
+    """One request of `Traffic`: when it started and ended (monotonic), its status (0: no HTTP
+    answer), its headers, and what went wrong when it was not served."""
 
     worker: int
+    started: float
     ended: float
     status: int
     headers: dict[str, str]
@@ -226,26 +258,28 @@ class Traffic:
             while not self._stop.is_set():
                 index += 1
                 body = self.body(worker, index)
+                started = time.monotonic()
                 try:
                     if body.get("stream"):
-                        answer = self._stream(client, worker, body)
+                        answer = self._stream(client, worker, started, body)
                     else:
                         response = client.post("/chat/completions", json=body)
-                        answer = Answer(worker, time.monotonic(), response.status_code, dict(response.headers),
+                        answer = Answer(worker, started, time.monotonic(), response.status_code,
+                                        dict(response.headers),
                                         "" if response.status_code == 200 else response.text[:300])
                 except httpx.HTTPError as failure:
-                    answer = Answer(worker, time.monotonic(), 0, {}, repr(failure))
+                    answer = Answer(worker, started, time.monotonic(), 0, {}, repr(failure))
                 with self._lock:
                     self.answers.append(answer)
                 if self.pause:
                     time.sleep(self.pause)
 
     @staticmethod
-    def _stream(client: httpx.Client, worker: int, body: dict) -> Answer:
+    def _stream(client: httpx.Client, worker: int, started: float, body: dict) -> Answer:
         with client.stream("POST", "/chat/completions", json=body) as response:
             if response.status_code != 200:
                 response.read()
-                return Answer(worker, time.monotonic(), response.status_code, dict(response.headers),
+                return Answer(worker, started, time.monotonic(), response.status_code, dict(response.headers),
                               response.text[:300])
             events = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
         error = ""
@@ -253,7 +287,7 @@ class Traffic:
             error = "stream did not end with [DONE]: " + (events[-1][:300] if events else "no event")
         elif any(event.startswith('{"error"') for event in events):
             error = "stream carried an error event"
-        return Answer(worker, time.monotonic(), 200, dict(response.headers), error)
+        return Answer(worker, started, time.monotonic(), 200, dict(response.headers), error)
 
     def snapshot(self) -> list[Answer]:
         with self._lock:
@@ -273,3 +307,15 @@ class Traffic:
                 raise AssertionError(f"traffic served {self.served()} of {served} in {timeout} s; "
                                      f"failures: {[a.error or a.status for a in self.failures()[:3]]}")
             time.sleep(0.02)
+
+
+def eventually(check, *, timeout: float = 20.0, interval: float = 0.1, what: str = "the condition"):
+    """Call `check` until it returns something truthy, and return that; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(interval)
