@@ -12,6 +12,7 @@ from nextmodel_billing.service import BillingService
 from nextmodel_billing.servicer import BillingAdminServicer, BillingServicer, UsageServicer
 from nextmodel_billing.store import SqlBillingStore
 from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_common.db import StorageUnavailableInterceptor
 
 log = logging.getLogger("nextmodel.billing")
 
@@ -48,7 +49,8 @@ async def create(settings: BillingSettings, port: int | None = None):
                 admin_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name]
 
     server = grpc_bootstrap.create_server(
-        register, host=settings.bind_host, port=settings.billing_port if port is None else port
+        register, host=settings.bind_host, port=settings.billing_port if port is None else port,
+        interceptors=[StorageUnavailableInterceptor()],
     )
     return service, server
 

@@ -13,6 +13,7 @@ from nextmodel_catalog.latency import LatencyBook
 from nextmodel_catalog.servicer import CatalogAdminServicer, CatalogServicer
 from nextmodel_catalog.store import SqlCatalogStore
 from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_common.db import StorageUnavailableInterceptor
 
 log = logging.getLogger("nextmodel.catalog")
 
@@ -30,7 +31,8 @@ async def create(settings: CatalogSettings, port: int | None = None):
                 catalog_pb2.DESCRIPTOR.services_by_name["CatalogAdminService"].full_name]
 
     server = grpc_bootstrap.create_server(
-        register, host=settings.bind_host, port=settings.catalog_port if port is None else port
+        register, host=settings.bind_host, port=settings.catalog_port if port is None else port,
+        interceptors=[StorageUnavailableInterceptor()],
     )
     return service, server
 

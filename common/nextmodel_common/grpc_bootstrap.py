@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,6 +24,10 @@ CHANNEL_OPTIONS = (
     ("grpc.http2.max_pings_without_data", 0),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    # A restarted peer is found again within a fraction of a second, not after seconds of backoff.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
 )
 SERVER_OPTIONS = (
     # Clients reconnect every few minutes, so replicas an autoscaler adds get their share of
@@ -85,11 +90,32 @@ def create_server(
     return ServiceServer(server, bound, health_servicer, service_names)
 
 
-def channel(address: str) -> grpc.aio.Channel:
-    """A long-lived client channel; create one per peer per process and reuse it."""
+def channel(address: str, service_config: dict | None = None) -> grpc.aio.Channel:
+    """A long-lived client channel; create one per peer per process and reuse it.
+
+    `address` may list several replicas (`ipv4:10.0.0.1:50051,10.0.0.2:50051`) or name a
+    headless Service (`dns:///router:50051`); `service_config` sets balancing and retries.
+    """
+    options = CHANNEL_OPTIONS
+    if service_config is not None:
+        options = (*options, ("grpc.service_config", json.dumps(service_config)))
     return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=telemetry.grpc_client_interceptors() or None
+        address, options=options, interceptors=telemetry.grpc_client_interceptors() or None
     )
+
+
+def replicas_config(service: str) -> dict:
+    """Spread calls over every replica an address names, and send a call again, once, when a
+    replica that was shutting down cancelled it (gRPC only retries calls whose answer has not
+    begun). UNAVAILABLE is not retried: the router also uses it for failures after real work."""
+    return {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [{
+            "name": [{"service": service}],
+            "retryPolicy": {"maxAttempts": 2, "initialBackoff": "0.01s", "maxBackoff": "0.1s",
+                            "backoffMultiplier": 2, "retryableStatusCodes": ["CANCELLED"]},
+        }],
+    }
 
 
 async def serve_until_signalled(

@@ -22,7 +22,9 @@ class Upstreams:
             "billing": settings.billing_addr,
             "catalog": settings.catalog_addr,
         }
-        self.channels = {name: grpc_bootstrap.channel(addr) for name, addr in self.addresses.items()}
+        # Routers are stateless: balance over every replica and ride out one shutting down.
+        configs = {"router": grpc_bootstrap.replicas_config("nextmodel.router.v1.RouterService")}
+        self.channels = {name: grpc_bootstrap.channel(addr, configs.get(name)) for name, addr in self.addresses.items()}
         self.router = router_pb2_grpc.RouterServiceStub(self.channels["router"])
         # Accounts, spend and receipts are billing's; it checks the caller's key itself.
         self.admin = admin_pb2_grpc.BillingAdminServiceStub(self.channels["billing"])
