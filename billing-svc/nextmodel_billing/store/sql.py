@@ -37,7 +37,7 @@ def _dumps(value) -> str:
 
 
 def _receipt_row(receipt: Receipt) -> dict:
-    row = asdict(receipt)
+    row = receipt.plain()
     price = row.pop("price")
     row.update(
         price_version=price["version"],
