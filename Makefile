@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := tests/readme/node_modules/.installed
 
-.PHONY: run test protos lock clean cachesafety audit
+.PHONY: run test protos lock clean cachesafety audit bench bench-soak
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "NextModel needs Python 3.11 or newer on PATH." >&2; exit 1; }
@@ -29,6 +29,15 @@ $(NODE_STAMP): tests/readme/package-lock.json
 
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
+
+# NextModel vs LiteLLM's proxy vs the upstream alone, on this machine (bench/perf/README.md).
+# Not part of `make test` (a smoke run of it is). BENCH_ARGS=--no-litellm for quicker runs.
+bench: $(STAMP)
+	$(PY) bench/perf/run.py $(BENCH_ARGS)
+
+# Memory of every NextModel process over a 5-minute Fresh soak.
+bench-soak: $(STAMP)
+	$(PY) bench/perf/run.py --soak 300
 
 # Known vulnerabilities in the locked dependencies (pip-audit).
 audit: $(STAMP)
