@@ -8,16 +8,16 @@ streaming events, and errors (529 overloaded is retryable).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import httpx
 import orjson
 
 from nextmodel_router.adapters.base import (
-    ProviderCall, Unsupported, UpstreamError, UpstreamResult, http_error, sse_events, transport_error,
+    ProviderCall, Unsupported, UpstreamError, UpstreamResult, event_json, post_json, post_sse,
 )
 from nextmodel_router.catalog_copy import ProviderInfo
 
@@ -251,51 +251,31 @@ class AnthropicAdapter:
 
     async def complete(self, call: ProviderCall, body: dict) -> UpstreamResult:
         url, payload, headers = self._request(call, body, stream=False)
-        provider = call.provider.id
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                response = await self.client.post(url, content=payload, headers=headers)
-        except (httpx.TransportError, TimeoutError) as failure:
-            raise transport_error(provider, failure) from None
-        if response.status_code >= 400:
-            raise http_error(provider, response.status_code, response.content, response.headers)
-        try:
-            message = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(provider, "protocol", f"{provider} answered with invalid JSON",
-                                retryable=True) from None
-        return UpstreamResult(response=from_anthropic(message), latency_ms=int((time.perf_counter() - started) * 1000))
+        message, latency_ms = await post_json(self.client, call.provider.id, url, payload, headers,
+                                              self.total_timeout)
+        if not isinstance(message, dict):
+            raise UpstreamError(call.provider.id, "protocol", f"{call.provider.id} answered without a message",
+                                retryable=True)
+        return UpstreamResult(response=from_anthropic(message), latency_ms=latency_ms)
 
     async def stream(self, call: ProviderCall, body: dict) -> AsyncIterator[dict]:
         url, payload, headers = self._request(call, body, stream=True)
         provider = call.provider.id
         # Always emit the usage chunk; the router decides whether the client sees it.
         translator = StreamTranslator(include_usage=True)
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                async with self.client.stream("POST", url, content=payload, headers=headers) as response:
-                    if response.status_code >= 400:
-                        raise http_error(provider, response.status_code, await response.aread(), response.headers)
-                    async for event, data in sse_events(response):
-                        try:
-                            payload_event = orjson.loads(data)
-                        except orjson.JSONDecodeError:
-                            raise UpstreamError(provider, "stream", f"{provider} sent a broken stream event",
-                                                retryable=True) from None
-                        kind = payload_event.get("type", event)
-                        if kind == "error":
-                            error = payload_event.get("error") or {}
-                            overloaded = error.get("type") == "overloaded_error"
-                            raise UpstreamError(provider, "stream",
-                                                f"{provider} failed mid-stream: {error.get('message', '')}",
-                                                status=529 if overloaded else None, retryable=True)
-                        for chunk in translator.feed(kind, payload_event):
-                            yield chunk
-                        if kind == "message_stop":
-                            return
-        except (httpx.TransportError, TimeoutError) as failure:
-            raise transport_error(provider, failure) from None
+        async with aclosing(post_sse(self.client, provider, url, payload, headers, self.total_timeout)) as events:
+            async for event, data in events:
+                payload_event = event_json(provider, data)
+                kind = payload_event.get("type", event)
+                if kind == "error":
+                    error = payload_event.get("error") or {}
+                    overloaded = error.get("type") == "overloaded_error"
+                    raise UpstreamError(provider, "stream", f"{provider} failed mid-stream: {error.get('message', '')}",
+                                        status=529 if overloaded else None, retryable=True)
+                for chunk in translator.feed(kind, payload_event):
+                    yield chunk
+                if kind == "message_stop":
+                    return
         raise UpstreamError(provider, "stream", f"{provider} ended the stream early", retryable=True)
 
 

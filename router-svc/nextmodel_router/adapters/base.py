@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -98,6 +100,47 @@ def transport_error(provider: str, failure: Exception) -> UpstreamError:
         return UpstreamError(provider, "timeout", f"{provider} did not answer in time", retryable=True)
     return UpstreamError(provider, "connect", f"could not reach {provider} ({type(failure).__name__})",
                          retryable=True)
+
+
+async def post_json(client: httpx.AsyncClient, provider: str, url: str, payload: bytes, headers: dict,
+                    total_timeout: float) -> tuple[object, int]:
+    """POST and parse the JSON answer: (answer, latency in ms). Transport, HTTP and JSON failures
+    become UpstreamError, so every adapter reports them alike."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(total_timeout):
+            response = await client.post(url, content=payload, headers=headers)
+    except (httpx.TransportError, TimeoutError) as failure:
+        raise transport_error(provider, failure) from None
+    if response.status_code >= 400:
+        raise http_error(provider, response.status_code, response.content, response.headers)
+    try:
+        answer = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(provider, "protocol", f"{provider} answered with invalid JSON", retryable=True) from None
+    return answer, int((time.perf_counter() - started) * 1000)
+
+
+async def post_sse(client: httpx.AsyncClient, provider: str, url: str, payload: bytes, headers: dict,
+                   total_timeout: float) -> AsyncIterator[tuple[str, str]]:
+    """POST and yield the answer's server-sent events; failures become UpstreamError.
+    Iterate it inside `contextlib.aclosing`, so stopping early closes the connection at once."""
+    try:
+        async with asyncio.timeout(total_timeout):
+            async with client.stream("POST", url, content=payload, headers=headers) as response:
+                if response.status_code >= 400:
+                    raise http_error(provider, response.status_code, await response.aread(), response.headers)
+                async for event in sse_events(response):
+                    yield event
+    except (httpx.TransportError, TimeoutError) as failure:
+        raise transport_error(provider, failure) from None
+
+
+def event_json(provider: str, data: str) -> dict:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(provider, "stream", f"{provider} sent a broken stream event", retryable=True) from None
 
 
 async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:

@@ -14,15 +14,14 @@ Mistral, xAI and the rest. Their differences are data (the provider's `quirks` i
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import httpx
 import orjson
 
 from nextmodel_router.adapters.base import (
-    ProviderCall, Unsupported, UpstreamError, UpstreamResult, http_error, sse_events, transport_error,
+    ProviderCall, Unsupported, UpstreamError, UpstreamResult, event_json, post_json, post_sse,
 )
 from nextmodel_router.catalog_copy import ProviderInfo
 
@@ -66,20 +65,7 @@ class OpenAICompatAdapter:
     async def complete(self, call: ProviderCall, body: dict) -> UpstreamResult:
         url, payload, headers = self._request(call, body, stream=False)
         provider = call.provider.id
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                response = await self.client.post(url, content=payload, headers=headers)
-        except (httpx.TransportError, TimeoutError) as failure:
-            raise transport_error(provider, failure) from None
-        latency_ms = int((time.perf_counter() - started) * 1000)
-        if response.status_code >= 400:
-            raise http_error(provider, response.status_code, response.content, response.headers)
-        try:
-            answer = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(provider, "protocol", f"{provider} answered with invalid JSON",
-                                retryable=True) from None
+        answer, latency_ms = await post_json(self.client, provider, url, payload, headers, self.total_timeout)
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
             raise UpstreamError(provider, "protocol", f"{provider} answered without choices", retryable=True)
         normalise_usage(answer, call.quirks)
@@ -88,29 +74,19 @@ class OpenAICompatAdapter:
     async def stream(self, call: ProviderCall, body: dict) -> AsyncIterator[dict]:
         url, payload, headers = self._request(call, body, stream=True)
         provider = call.provider.id
-        try:
-            async with asyncio.timeout(self.total_timeout):
-                async with self.client.stream("POST", url, content=payload, headers=headers) as response:
-                    if response.status_code >= 400:
-                        raise http_error(provider, response.status_code, await response.aread(), response.headers)
-                    async for _event, data in sse_events(response):
-                        if data.startswith("[DONE]"):
-                            return
-                        try:
-                            chunk = orjson.loads(data)
-                        except orjson.JSONDecodeError:
-                            raise UpstreamError(provider, "stream", f"{provider} sent a broken stream event",
-                                                retryable=True) from None
-                        if "error" in chunk and "choices" not in chunk:
-                            error = chunk["error"]
-                            message = error.get("message", "") if isinstance(error, dict) else str(error)
-                            raise UpstreamError(provider, "stream", f"{provider} failed mid-stream: {message}",
-                                                retryable=True)
-                        if chunk.get("usage"):
-                            normalise_usage(chunk, call.quirks)
-                        yield chunk
-        except (httpx.TransportError, TimeoutError) as failure:
-            raise transport_error(provider, failure) from None
+        async with aclosing(post_sse(self.client, provider, url, payload, headers, self.total_timeout)) as events:
+            async for _event, data in events:
+                if data.startswith("[DONE]"):
+                    return
+                chunk = event_json(provider, data)
+                if "error" in chunk and "choices" not in chunk:
+                    error = chunk["error"]
+                    message = error.get("message", "") if isinstance(error, dict) else str(error)
+                    raise UpstreamError(provider, "stream", f"{provider} failed mid-stream: {message}",
+                                        retryable=True)
+                if chunk.get("usage"):
+                    normalise_usage(chunk, call.quirks)
+                yield chunk
         # A stream that ends without [DONE] was cut off.
         raise UpstreamError(provider, "stream", f"{provider} ended the stream early", retryable=True)
 
