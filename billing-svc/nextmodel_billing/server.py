@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
@@ -12,6 +11,7 @@ from nextmodel_billing.service import BillingService
 from nextmodel_billing.servicer import BillingAdminServicer, BillingServicer, UsageServicer
 from nextmodel_billing.store import SqlBillingStore
 from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_common.db import StorageUnavailableInterceptor
 
 log = logging.getLogger("nextmodel.billing")
@@ -75,9 +75,7 @@ async def main() -> None:
     sweeper = asyncio.create_task(sweep_reservations(service))
 
     async def stop() -> None:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        await cancel_and_wait(sweeper)
         await service.store.close()
 
     await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=stop)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -13,6 +12,7 @@ from nextmodel_catalog.latency import LatencyBook
 from nextmodel_catalog.servicer import CatalogAdminServicer, CatalogServicer
 from nextmodel_catalog.store import SqlCatalogStore
 from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_common.db import StorageUnavailableInterceptor
 
 log = logging.getLogger("nextmodel.catalog")
@@ -45,9 +45,7 @@ async def main() -> None:
     reloader = asyncio.create_task(reload_periodically(service, settings.catalog_reload_seconds))
 
     async def stop() -> None:
-        reloader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reloader
+        await cancel_and_wait(reloader)
         await service.store.close()
 
     await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=stop)

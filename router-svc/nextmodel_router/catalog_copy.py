@@ -16,6 +16,7 @@ import orjson
 
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from nextmodel_common import money
+from nextmodel_common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,4 @@ class CatalogCopy:
             await asyncio.sleep(self.refresh_seconds if self.view else min(self.refresh_seconds, 0.5))
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)

@@ -15,6 +15,7 @@ import grpc
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_router.outbox import SettlementOutbox
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,7 @@ class BillingClient:
 
     async def stop(self) -> None:
         await self.outbox.drain_writes()
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
         try:  # one last try, so a rolling restart leaves nothing behind
             while await self.deliver_once():
                 pass
@@ -175,10 +171,5 @@ class LatencyReporter:
                                                                      "code": failure.code().name}})
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
         await self.flush()
