@@ -1,9 +1,9 @@
 """OpenTelemetry and log setup, configured only by the standard OTEL_* variables.
 
 Telemetry is on when OTEL_EXPORTER_OTLP_ENDPOINT (or a signal-specific variant) is set:
-traces and metrics go out over OTLP, and FastAPI, gRPC (client and server, aio), httpx,
-Redis and SQLAlchemy are instrumented, so one chat completion is one trace across every
-service and the provider call. Otherwise nothing is installed and the hot path pays nothing.
+traces and metrics go out over OTLP, and FastAPI, gRPC (client and server, aio), Redis and
+SQLAlchemy are instrumented (the router makes its own span for each upstream HTTP call), so
+one chat completion is one trace across every service and the provider call. Otherwise nothing is installed and the hot path pays nothing.
 Message content is never put on a span.
 """
 
@@ -36,7 +36,6 @@ def setup_telemetry(service_name: str) -> bool:
     from opentelemetry import metrics, trace
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -52,7 +51,6 @@ def setup_telemetry(service_name: str) -> bool:
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(MeterProvider(resource=resource,
                                              metric_readers=[PeriodicExportingMetricReader(OTLPMetricExporter())]))
-    HTTPXClientInstrumentor().instrument()
     RedisInstrumentor().instrument()
     _enabled = True
     return True

@@ -33,7 +33,7 @@ SERVED = {router_pb2.SERVED_MODE_FRESH: "fresh", router_pb2.SERVED_MODE_EXACT_CA
 
 
 def model_span(provider: str, upstream_model: str, body: dict, project_id: str):
-    """The span around one provider call (the httpx span of the call is its child)."""
+    """The span around one provider call (the HTTP span of the call is its child)."""
     attributes = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": provider,

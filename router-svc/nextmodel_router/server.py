@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
 
 from nextmodel.billing.v1 import admin_pb2_grpc, billing_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry
 from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
+from nextmodel_router.adapters.base import new_http_session
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
@@ -32,16 +32,9 @@ class Router:
         self.channels = [grpc_bootstrap.channel(addr) for addr in
                          (settings.catalog_addr, settings.cache_addr, settings.billing_addr)]
         catalog_channel, cache_channel, billing_channel = self.channels
-        self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=settings.upstream_connect_timeout,
-                read=settings.upstream_first_byte_timeout,
-                write=settings.upstream_connect_timeout,
-                pool=settings.upstream_connect_timeout,
-            ),
-            limits=httpx.Limits(max_connections=settings.upstream_max_connections,
-                                max_keepalive_connections=settings.upstream_max_connections),
-        )
+        self.http = new_http_session(connect_timeout=settings.upstream_connect_timeout,
+                                     first_byte_timeout=settings.upstream_first_byte_timeout,
+                                     max_connections=settings.upstream_max_connections)
         self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout)
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path))
@@ -78,7 +71,7 @@ class Router:
         await self.catalog.stop()
         await self.billing.stop()
         await self.latency.stop()
-        await self.http.aclose()
+        await self.http.close()
         if isinstance(self.counters, RedisCounters):
             await self.counters.close()
         for channel in self.channels:

@@ -6,7 +6,6 @@ from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.chat import upstream_gateway_error
 from nextmodel_router.adapters.base import http_error
 
-import httpx
 
 ANTHROPIC = ProviderInfo("anthropic", "anthropic", "ANTHROPIC", "https://api.anthropic.com", {})
 
@@ -109,6 +108,6 @@ def test_stream_events_become_openai_chunks() -> None:
 
 def test_overloaded_529_is_retryable_and_becomes_503() -> None:
     failure = http_error("anthropic", 529, b'{"type":"error","error":{"type":"overloaded_error","message":"busy"}}',
-                         httpx.Headers())
+                         {})
     assert failure.retryable
     assert upstream_gateway_error(failure).http_status == 503

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-import httpx
+import aiohttp
 import orjson
 
 from nextmodel_router.adapters.base import (
@@ -223,7 +223,7 @@ def from_anthropic(message: dict) -> dict:
 
 
 class AnthropicAdapter:
-    def __init__(self, client: httpx.AsyncClient, total_timeout: float) -> None:
+    def __init__(self, client: aiohttp.ClientSession, total_timeout: float) -> None:
         self.client = client
         self.total_timeout = total_timeout
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-import httpx
+import aiohttp
 import orjson
 
 from nextmodel_router.adapters.base import (
@@ -27,7 +27,7 @@ from nextmodel_router.catalog_copy import ProviderInfo
 
 
 class OpenAICompatAdapter:
-    def __init__(self, client: httpx.AsyncClient, total_timeout: float) -> None:
+    def __init__(self, client: aiohttp.ClientSession, total_timeout: float) -> None:
         self.client = client
         self.total_timeout = total_timeout
 

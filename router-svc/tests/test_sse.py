@@ -1,0 +1,40 @@
+"""The server-sent-events reader the adapters share: events survive any split of the byte stream."""
+
+import asyncio
+
+import pytest
+
+from nextmodel_router.adapters.base import sse_events
+
+STREAM = (b"event: message_start\r\ndata: {\"a\":1}\r\n\r\n"
+          b": a comment\n"
+          b"data: first line\ndata: second line\n\n"
+          b"data: cr only\r\r"
+          b"data: [DONE]\n\n")
+EVENTS = [("message_start", '{"a":1}'), ("message", "first line\nsecond line"), ("message", "cr only"),
+          ("message", "[DONE]")]
+
+
+def read(chunks: list[bytes]) -> list[tuple[str, str]]:
+    async def source():
+        for chunk in chunks:
+            yield chunk
+
+    async def collect():
+        return [event async for event in sse_events(source())]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 16, len(STREAM)])
+def test_events_are_the_same_however_the_bytes_are_split(size: int) -> None:
+    assert read([STREAM[i:i + size] for i in range(0, len(STREAM), size)]) == EVENTS
+
+
+def test_a_crlf_split_between_two_chunks_is_one_line_ending() -> None:
+    # Were the CR taken as a line end on its own, the LF would be an empty line and end the event early.
+    assert read([b"data: a\r", b"\ndata: b\r\n\r\n"]) == [("message", "a\nb")]
+
+
+def test_a_last_event_without_its_blank_line_is_still_delivered() -> None:
+    assert read([b"data: tail"]) == [("message", "tail")]
