@@ -60,12 +60,13 @@ class BillingClient:
     """Settles usage in billing through the durable outbox; releases reservations directly."""
 
     def __init__(self, channel: grpc.aio.Channel, timeout: float, outbox: SettlementOutbox,
-                 retry_seconds: float = 1.0, batch: int = 500) -> None:
+                 retry_seconds: float = 1.0, batch: int = 500, linger_seconds: float = 0.0) -> None:
         self.stub = billing_pb2_grpc.BillingServiceStub(channel)
         self.timeout = timeout
         self.outbox = outbox
         self.retry_seconds = retry_seconds
         self.batch = batch
+        self.linger_seconds = linger_seconds
         self._task: asyncio.Task | None = None
 
     async def settle(self, request: billing_pb2.SettleRequest) -> None:
@@ -107,6 +108,10 @@ class BillingClient:
     async def _deliver(self) -> None:
         failing = False
         while True:
+            if self.linger_seconds and self.outbox.pending() < self.batch:
+                # Let the settlements of the next few milliseconds join this batch: billing's
+                # cost is per batch (one RPC, one transaction), so at load this is most of it.
+                await asyncio.sleep(self.linger_seconds)
             try:
                 if not await self.deliver_once():
                     if failing:

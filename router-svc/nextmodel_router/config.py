@@ -22,6 +22,9 @@ class RouterSettings(BaseServiceSettings):
     internal_timeout: float = 5.0
     # Where usage waits when billing cannot take it (a durable file; see outbox.py).
     router_outbox_path: Path = Path(".data/router-outbox.db")
+    # How long a settlement waits in the outbox for others to join its batch to billing
+    # (usage shows in billing this much later; a busy router sends far fewer, larger batches).
+    settle_linger_ms: int = 50
     # How long a key that authenticated before keeps working while billing is unreachable.
     auth_stale_seconds: float = 300.0
     # Shared rate-limit counters when set; in-process otherwise.

@@ -37,7 +37,8 @@ class Router:
                                      max_connections=settings.upstream_max_connections)
         self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout)
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
-                                     SettlementOutbox(settings.router_outbox_path))
+                                     SettlementOutbox(settings.router_outbox_path),
+                                     linger_seconds=settings.settle_linger_ms / 1000)
         billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
         self.latency = LatencyReporter(catalog_channel, settings.internal_timeout,
                                        every_seconds=settings.latency_report_seconds)
