@@ -29,10 +29,22 @@ class CacheServicer(cache_pb2_grpc.CacheServiceServicer):
 
     async def Store(self, request, context):
         try:
-            stored, reason = await self.cache.store(slot=request.cache_key, entry=request.entry.SerializeToString(),
-                                                    ttl_seconds=request.ttl_seconds or 86_400)
+            return await self._store(request)
         except ValueError as bad:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(bad))
+
+    async def StoreBatch(self, request, context):
+        results = []
+        for store in request.stores:
+            try:
+                results.append(await self._store(store))
+            except ValueError as bad:  # one bad store does not fail the others
+                results.append(cache_pb2.StoreResponse(stored=False, reason=f"invalid: {bad}"))
+        return cache_pb2.StoreBatchResponse(results=results)
+
+    async def _store(self, request: cache_pb2.StoreRequest) -> cache_pb2.StoreResponse:
+        stored, reason = await self.cache.store(slot=request.cache_key, entry=request.entry.SerializeToString(),
+                                                ttl_seconds=request.ttl_seconds or 86_400)
         return cache_pb2.StoreResponse(stored=stored, reason=reason)
 
     async def Abandon(self, request, context):

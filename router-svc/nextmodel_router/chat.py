@@ -465,10 +465,10 @@ class ChatFlow:
                                        stored_at_unix_ms=int(time.time() * 1000),
                                        list_cost_nano_usd=facts.list_cost_nano_usd))
         plan.cache_leader = False  # the store below answers the waiters, or abandons for them
-        self._in_background(self._store_now(request, plan.request_id))
+        self._in_background(self._store_now(request, plan.request_id, linger=plan.cache_status != "refresh"))
 
-    async def _store_now(self, request: cache_pb2.StoreRequest, request_id: str) -> None:
-        stored = await self.cache.store(request)
+    async def _store_now(self, request: cache_pb2.StoreRequest, request_id: str, *, linger: bool) -> None:
+        stored = await self.cache.store(request, linger=linger)
         if stored is None:
             await self.cache.abandon(request.cache_key)
         elif not stored.stored:

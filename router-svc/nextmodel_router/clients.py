@@ -7,6 +7,7 @@ cannot be delivered is kept on disk and retried in the background, never dropped
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -22,9 +23,19 @@ log = logging.getLogger(__name__)
 
 
 class CacheClient:
-    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+    """Lookups go out one by one; stores are gathered for `store_linger_seconds` and sent in one
+    StoreBatch call. A store is off the response path (the key's lease holds identical requests
+    until it lands), so the linger costs nobody a wait but the rare coalesced follower."""
+
+    def __init__(self, channel: grpc.aio.Channel, timeout: float, store_linger_seconds: float = 0.0,
+                 store_batch: int = 256) -> None:
         self.stub = cache_pb2_grpc.CacheServiceStub(channel)
         self.timeout = timeout
+        self.store_linger_seconds = store_linger_seconds
+        self.store_batch = store_batch
+        self._stores: list[tuple[cache_pb2.StoreRequest, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+        self._store_now = asyncio.Event()
 
     async def lookup(self, request: cache_pb2.LookupRequest,
                      coalesce_timeout_ms: int = 0) -> cache_pb2.LookupResponse | None:
@@ -35,12 +46,46 @@ class CacheClient:
             log.warning("cache lookup failed; serving fresh", extra={"fields": {"code": failure.code().name}})
             return None
 
-    async def store(self, request: cache_pb2.StoreRequest) -> cache_pb2.StoreResponse | None:
+    async def store(self, request: cache_pb2.StoreRequest, *, linger: bool = True) -> cache_pb2.StoreResponse | None:
+        """The store's answer, or None when the cache could not be reached. `linger=False` sends
+        the gathered stores at once: a refreshed answer must replace the old entry before the
+        next lookup reads it. Stores always go out in the order they came, so an older answer
+        never lands after a newer one for the same key."""
+        done = asyncio.get_running_loop().create_future()
+        self._stores.append((request, done))
+        if not linger:
+            self._store_now.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_stores(), name="cache-store-batch")
+        return await done
+
+    async def _flush_stores(self) -> None:
+        batch: list[tuple[cache_pb2.StoreRequest, asyncio.Future]] = []
         try:
-            return await self.stub.Store(request, timeout=self.timeout)
-        except grpc.aio.AioRpcError as failure:
-            log.warning("cache store failed", extra={"fields": {"code": failure.code().name}})
-            return None
+            if self.store_linger_seconds and not self._store_now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.store_linger_seconds):
+                        await self._store_now.wait()
+            self._store_now.clear()
+            while self._stores:
+                batch, self._stores = self._stores[:self.store_batch], self._stores[self.store_batch:]
+                try:
+                    answer = await self.stub.StoreBatch(
+                        cache_pb2.StoreBatchRequest(stores=[request for request, _ in batch]), timeout=self.timeout)
+                    results: list = list(answer.results)
+                except grpc.aio.AioRpcError as failure:
+                    log.warning("cache store failed", extra={"fields": {"code": failure.code().name,
+                                                                        "stores": len(batch)}})
+                    results = []
+                for index, (_, done) in enumerate(batch):
+                    if not done.done():
+                        done.set_result(results[index] if index < len(results) else None)
+                batch = []
+        finally:  # cancelled (the router is stopping): whoever waits hears "not stored" and abandons
+            left, self._stores = batch + self._stores, []
+            for _, done in left:
+                if not done.done():
+                    done.set_result(None)
 
     async def abandon(self, cache_key: str) -> None:
         try:

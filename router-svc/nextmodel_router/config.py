@@ -31,6 +31,9 @@ class RouterSettings(BaseServiceSettings):
     redis_url: str = ""
     # How often observed latencies go to the catalog (at most one report per period).
     latency_report_seconds: float = 2.0
+    # How long an answer waits to join others in one StoreBatch call to the cache (off the
+    # response path; only an identical request arriving meanwhile waits for it).
+    cache_store_linger_ms: int = 10
     # How long identical misses wait for the first one's answer before calling the upstream themselves.
     cache_coalesce_timeout_ms: int = 15_000
 

@@ -45,7 +45,8 @@ class Router:
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.flow = ChatFlow(
             catalog=self.catalog,
-            cache=CacheClient(cache_channel, settings.internal_timeout),
+            cache=CacheClient(cache_channel, settings.internal_timeout,
+                              store_linger_seconds=settings.cache_store_linger_ms / 1000),
             billing=self.billing,
             credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
             rate_limiter=RateLimiter(self.counters),

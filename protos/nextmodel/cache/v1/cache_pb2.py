@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1enextmodel/cache/v1/cache.proto\x12\x12nextmodel.cache.v1\"\x8c\x01\n\rLookupRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x11\n\trequested\x18\x02 \x01(\t\x12\x11\n\tbody_json\x18\x03 \x01(\x0c\x12\x11\n\tskip_read\x18\x04 \x01(\x08\x12\x1b\n\x13\x63oalesce_timeout_ms\x18\x05 \x01(\x05\x12\x12\n\nproject_id\x18\x06 \x01(\t\"\x96\x01\n\nCacheEntry\x12\x15\n\rresponse_json\x18\x01 \x01(\x0c\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x14\n\x0cserved_model\x18\x04 \x01(\t\x12\x19\n\x11stored_at_unix_ms\x18\x05 \x01(\x03\x12\x1a\n\x12list_cost_nano_usd\x18\x06 \x01(\x03\"\x94\x01\n\x0eLookupResponse\x12\x11\n\tcache_key\x18\x01 \x01(\t\x12\x0b\n\x03hit\x18\x02 \x01(\x08\x12-\n\x05\x65ntry\x18\x03 \x01(\x0b\x32\x1e.nextmodel.cache.v1.CacheEntry\x12\x0e\n\x06leader\x18\x04 \x01(\x08\x12\x10\n\x08\x64\x65graded\x18\x05 \x01(\x08\x12\x11\n\tcoalesced\x18\x06 \x01(\x08\"y\n\x0cStoreRequest\x12\x11\n\tcache_key\x18\x01 \x01(\t\x12-\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x1e.nextmodel.cache.v1.CacheEntry\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x05\x12\x12\n\nproject_id\x18\x04 \x01(\t\"/\n\rStoreResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"#\n\x0e\x41\x62\x61ndonRequest\x12\x11\n\tcache_key\x18\x01 \x01(\t\"\x11\n\x0f\x41\x62\x61ndonResponse\"8\n\x0fGetStatsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\"]\n\nCacheStats\x12\x0c\n\x04hits\x18\x01 \x01(\x03\x12\x0e\n\x06misses\x18\x02 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x03\x12\r\n\x05\x62ytes\x18\x04 \x01(\x03\x12\x11\n\tcoalesced\x18\x05 \x01(\x03\x32\xd2\x02\n\x0c\x43\x61\x63heService\x12O\n\x06Lookup\x12!.nextmodel.cache.v1.LookupRequest\x1a\".nextmodel.cache.v1.LookupResponse\x12L\n\x05Store\x12 .nextmodel.cache.v1.StoreRequest\x1a!.nextmodel.cache.v1.StoreResponse\x12R\n\x07\x41\x62\x61ndon\x12\".nextmodel.cache.v1.AbandonRequest\x1a#.nextmodel.cache.v1.AbandonResponse\x12O\n\x08GetStats\x12#.nextmodel.cache.v1.GetStatsRequest\x1a\x1e.nextmodel.cache.v1.CacheStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1enextmodel/cache/v1/cache.proto\x12\x12nextmodel.cache.v1\"\x8c\x01\n\rLookupRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x11\n\trequested\x18\x02 \x01(\t\x12\x11\n\tbody_json\x18\x03 \x01(\x0c\x12\x11\n\tskip_read\x18\x04 \x01(\x08\x12\x1b\n\x13\x63oalesce_timeout_ms\x18\x05 \x01(\x05\x12\x12\n\nproject_id\x18\x06 \x01(\t\"\x96\x01\n\nCacheEntry\x12\x15\n\rresponse_json\x18\x01 \x01(\x0c\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x14\n\x0cserved_model\x18\x04 \x01(\t\x12\x19\n\x11stored_at_unix_ms\x18\x05 \x01(\x03\x12\x1a\n\x12list_cost_nano_usd\x18\x06 \x01(\x03\"\x94\x01\n\x0eLookupResponse\x12\x11\n\tcache_key\x18\x01 \x01(\t\x12\x0b\n\x03hit\x18\x02 \x01(\x08\x12-\n\x05\x65ntry\x18\x03 \x01(\x0b\x32\x1e.nextmodel.cache.v1.CacheEntry\x12\x0e\n\x06leader\x18\x04 \x01(\x08\x12\x10\n\x08\x64\x65graded\x18\x05 \x01(\x08\x12\x11\n\tcoalesced\x18\x06 \x01(\x08\"y\n\x0cStoreRequest\x12\x11\n\tcache_key\x18\x01 \x01(\t\x12-\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x1e.nextmodel.cache.v1.CacheEntry\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x05\x12\x12\n\nproject_id\x18\x04 \x01(\t\"/\n\rStoreResponse\x12\x0e\n\x06stored\x18\x01 \x01(\x08\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x11StoreBatchRequest\x12\x30\n\x06stores\x18\x01 \x03(\x0b\x32 .nextmodel.cache.v1.StoreRequest\"H\n\x12StoreBatchResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.nextmodel.cache.v1.StoreResponse\"#\n\x0e\x41\x62\x61ndonRequest\x12\x11\n\tcache_key\x18\x01 \x01(\t\"\x11\n\x0f\x41\x62\x61ndonResponse\"8\n\x0fGetStatsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\"]\n\nCacheStats\x12\x0c\n\x04hits\x18\x01 \x01(\x03\x12\x0e\n\x06misses\x18\x02 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x03\x12\r\n\x05\x62ytes\x18\x04 \x01(\x03\x12\x11\n\tcoalesced\x18\x05 \x01(\x03\x32\xaf\x03\n\x0c\x43\x61\x63heService\x12O\n\x06Lookup\x12!.nextmodel.cache.v1.LookupRequest\x1a\".nextmodel.cache.v1.LookupResponse\x12L\n\x05Store\x12 .nextmodel.cache.v1.StoreRequest\x1a!.nextmodel.cache.v1.StoreResponse\x12[\n\nStoreBatch\x12%.nextmodel.cache.v1.StoreBatchRequest\x1a&.nextmodel.cache.v1.StoreBatchResponse\x12R\n\x07\x41\x62\x61ndon\x12\".nextmodel.cache.v1.AbandonRequest\x1a#.nextmodel.cache.v1.AbandonResponse\x12O\n\x08GetStats\x12#.nextmodel.cache.v1.GetStatsRequest\x1a\x1e.nextmodel.cache.v1.CacheStatsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,14 +41,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STOREREQUEST']._serialized_end=622
   _globals['_STORERESPONSE']._serialized_start=624
   _globals['_STORERESPONSE']._serialized_end=671
-  _globals['_ABANDONREQUEST']._serialized_start=673
-  _globals['_ABANDONREQUEST']._serialized_end=708
-  _globals['_ABANDONRESPONSE']._serialized_start=710
-  _globals['_ABANDONRESPONSE']._serialized_end=727
-  _globals['_GETSTATSREQUEST']._serialized_start=729
-  _globals['_GETSTATSREQUEST']._serialized_end=785
-  _globals['_CACHESTATS']._serialized_start=787
-  _globals['_CACHESTATS']._serialized_end=880
-  _globals['_CACHESERVICE']._serialized_start=883
-  _globals['_CACHESERVICE']._serialized_end=1221
+  _globals['_STOREBATCHREQUEST']._serialized_start=673
+  _globals['_STOREBATCHREQUEST']._serialized_end=742
+  _globals['_STOREBATCHRESPONSE']._serialized_start=744
+  _globals['_STOREBATCHRESPONSE']._serialized_end=816
+  _globals['_ABANDONREQUEST']._serialized_start=818
+  _globals['_ABANDONREQUEST']._serialized_end=853
+  _globals['_ABANDONRESPONSE']._serialized_start=855
+  _globals['_ABANDONRESPONSE']._serialized_end=872
+  _globals['_GETSTATSREQUEST']._serialized_start=874
+  _globals['_GETSTATSREQUEST']._serialized_end=930
+  _globals['_CACHESTATS']._serialized_start=932
+  _globals['_CACHESTATS']._serialized_end=1025
+  _globals['_CACHESERVICE']._serialized_start=1028
+  _globals['_CACHESERVICE']._serialized_end=1459
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -72,6 +73,18 @@ class StoreResponse(_message.Message):
     stored: bool
     reason: str
     def __init__(self, stored: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class StoreBatchRequest(_message.Message):
+    __slots__ = ("stores",)
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    stores: _containers.RepeatedCompositeFieldContainer[StoreRequest]
+    def __init__(self, stores: _Optional[_Iterable[_Union[StoreRequest, _Mapping]]] = ...) -> None: ...
+
+class StoreBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[StoreResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[StoreResponse, _Mapping]]] = ...) -> None: ...
 
 class AbandonRequest(_message.Message):
     __slots__ = ("cache_key",)

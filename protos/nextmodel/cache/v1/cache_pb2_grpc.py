@@ -46,6 +46,11 @@ class CacheServiceStub:
                 request_serializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreResponse.FromString,
                 _registered_method=True)
+        self.StoreBatch = channel.unary_unary(
+                '/nextmodel.cache.v1.CacheService/StoreBatch',
+                request_serializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchResponse.FromString,
+                _registered_method=True)
         self.Abandon = channel.unary_unary(
                 '/nextmodel.cache.v1.CacheService/Abandon',
                 request_serializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.AbandonRequest.SerializeToString,
@@ -78,6 +83,14 @@ class CacheServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StoreBatch(self, request, context):
+        """Store several answers in one call: routers gather the stores of a few milliseconds,
+        since a call costs far more than an entry. Each is stored (or refused) on its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Abandon(self, request, context):
         """Give up leadership of a key without storing (the upstream call failed).
         """
@@ -103,6 +116,11 @@ def add_CacheServiceServicer_to_server(servicer, server):
                     servicer.Store,
                     request_deserializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreRequest.FromString,
                     response_serializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreResponse.SerializeToString,
+            ),
+            'StoreBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.StoreBatch,
+                    request_deserializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchRequest.FromString,
+                    response_serializer=nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchResponse.SerializeToString,
             ),
             'Abandon': grpc.unary_unary_rpc_method_handler(
                     servicer.Abandon,
@@ -171,6 +189,33 @@ class CacheService:
             '/nextmodel.cache.v1.CacheService/Store',
             nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreRequest.SerializeToString,
             nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StoreBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.cache.v1.CacheService/StoreBatch',
+            nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchRequest.SerializeToString,
+            nextmodel_dot_cache_dot_v1_dot_cache__pb2.StoreBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
