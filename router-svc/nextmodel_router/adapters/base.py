@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -102,6 +104,17 @@ def new_http_session(*, connect_timeout: float, first_byte_timeout: float, max_c
     )
 
 
+@functools.lru_cache(maxsize=256)
+def env_proxy(url: str) -> str | None:
+    """The proxy that HTTP_PROXY / HTTPS_PROXY / NO_PROXY give for `url`, read once per URL (the
+    router calls a handful of URLs), since aiohttp's own `trust_env` rereads them and ~/.netrc on
+    every request."""
+    target = urlsplit(url)
+    if target.hostname and urllib.request.proxy_bypass_environment(target.hostname):
+        return None
+    return urllib.request.getproxies_environment().get(target.scheme)
+
+
 def http_error(provider: str, status: int, content: bytes, headers: Mapping[str, str]) -> UpstreamError:
     """An upstream HTTP error, with the provider's own message when it sent one."""
     detail = ""
@@ -134,7 +147,7 @@ async def post_json(session: aiohttp.ClientSession, provider: str, url: str, pay
     with http_span(url, headers) as span:
         try:
             async with asyncio.timeout(total_timeout):
-                async with session.post(url, data=payload, headers=headers) as response:
+                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url)) as response:
                     status, content = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as failure:
             raise transport_error(provider, failure) from None
@@ -155,7 +168,7 @@ async def post_sse(session: aiohttp.ClientSession, provider: str, url: str, payl
     with http_span(url, headers) as span:
         try:
             async with asyncio.timeout(total_timeout):
-                async with session.post(url, data=payload, headers=headers) as response:
+                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url)) as response:
                     span.set_attribute("http.response.status_code", response.status)
                     if response.status >= 400:
                         raise http_error(provider, response.status, await response.read(), response.headers)

@@ -1,4 +1,4 @@
-"""The server-sent-events reader the adapters share: events survive any split of the byte stream."""
+"""The transport the adapters share: the server-sent-events reader and the proxy settings."""
 
 import asyncio
 
@@ -38,3 +38,17 @@ def test_a_crlf_split_between_two_chunks_is_one_line_ending() -> None:
 
 def test_a_last_event_without_its_blank_line_is_still_delivered() -> None:
     assert read([b"data: tail"]) == [("message", "tail")]
+
+
+def test_provider_calls_honour_the_proxy_environment(monkeypatch) -> None:
+    from nextmodel_router.adapters.base import env_proxy
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1,.svc.cluster.local")
+    env_proxy.cache_clear()
+    try:
+        assert env_proxy("https://api.openai.com/v1/chat/completions") == "http://proxy.internal:3128"
+        assert env_proxy("http://127.0.0.1:9999/v1/chat/completions") is None
+        assert env_proxy("https://llm.team.svc.cluster.local/v1/chat/completions") is None
+    finally:
+        env_proxy.cache_clear()
