@@ -147,7 +147,8 @@ async def post_json(session: aiohttp.ClientSession, provider: str, url: str, pay
     with http_span(url, headers) as span:
         try:
             async with asyncio.timeout(total_timeout):
-                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url)) as response:
+                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url),
+                                        allow_redirects=False) as response:
                     status, content = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as failure:
             raise transport_error(provider, failure) from None
@@ -168,7 +169,8 @@ async def post_sse(session: aiohttp.ClientSession, provider: str, url: str, payl
     with http_span(url, headers) as span:
         try:
             async with asyncio.timeout(total_timeout):
-                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url)) as response:
+                async with session.post(url, data=payload, headers=headers, proxy=env_proxy(url),
+                                        allow_redirects=False) as response:
                     span.set_attribute("http.response.status_code", response.status)
                     if response.status >= 400:
                         raise http_error(provider, response.status, await response.read(), response.headers)
