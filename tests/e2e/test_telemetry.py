@@ -108,7 +108,7 @@ def test_one_request_is_one_trace_across_every_service(receiver, fake_upstream, 
     # span of the calling service.
     assert parent_service(server_span("router", "ChatCompletion")) == "edge"
     for service, method in (("billing", "AuthenticateKey"), ("billing", "SettleBatch"), ("cache", "Lookup"),
-                            ("cache", "Store"), ("catalog", "ReportLatency")):
+                            ("cache", "StoreBatch"), ("catalog", "ReportLatency")):
         assert parent_service(server_span(service, method)) == "router", (service, method)
     # The model call: GenAI attributes, our attributes, and the upstream HTTP call as its child.
     model = next(s for s in spans if s["name"] == "chat gpt-4o-mini")
