@@ -1,15 +1,21 @@
 """The router's local copy of the catalog: loaded at start, refreshed in the background.
 
 No request ever waits on catalog-svc; if it is down, the router keeps routing on the
-copy it has.
+copy it has. Every snapshot it installs is also written to a local file (beside the outbox,
+on Kubernetes the same volume), and a router that starts reads that file first: a router
+restarted while the catalog is down routes on the last catalog it saw. The live catalog
+replaces it on the first refresh that succeeds (versions are content hashes, so an unchanged
+catalog answers "not modified").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import grpc
 import orjson
@@ -100,10 +106,12 @@ class CatalogView:
 
 
 class CatalogCopy:
-    def __init__(self, channel: grpc.aio.Channel, refresh_seconds: float, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, refresh_seconds: float, timeout: float,
+                 snapshot_path: Path | None = None) -> None:
         self.stub = catalog_pb2_grpc.CatalogServiceStub(channel)
         self.refresh_seconds = refresh_seconds
         self.timeout = timeout
+        self.snapshot_path = snapshot_path
         self.view: CatalogView | None = None
         self._task: asyncio.Task | None = None
         self.loaded = asyncio.Event()
@@ -114,16 +122,43 @@ class CatalogCopy:
         snapshot = await self.stub.GetSnapshot(catalog_pb2.GetSnapshotRequest(if_version=current), timeout=self.timeout)
         if snapshot.not_modified:
             return False
+        self._install(snapshot, "catalog")
+        if self.snapshot_path is not None:
+            try:
+                await asyncio.to_thread(_write_atomically, self.snapshot_path, snapshot.SerializeToString())
+            except OSError as failure:  # routing goes on; only the next cold start loses the fallback
+                log.warning("could not save the catalog snapshot", extra={"fields": {"error": str(failure)}})
+        return True
+
+    async def load_saved(self) -> bool:
+        """Install the snapshot saved by an earlier run, if there is one and nothing newer is installed."""
+        if self.snapshot_path is None or self.view is not None:
+            return False
+        try:
+            data = await asyncio.to_thread(self.snapshot_path.read_bytes)
+            snapshot = catalog_pb2.CatalogSnapshot.FromString(data)
+            if not snapshot.version or not snapshot.models:
+                raise ValueError("the file holds no catalog")
+            if self.view is None:  # a live snapshot may have arrived meanwhile
+                self._install(snapshot, "saved file")
+                return True
+        except FileNotFoundError:
+            pass
+        except Exception:  # a damaged file is no catalog, not a crash
+            log.exception("ignoring the saved catalog snapshot", extra={"fields": {"path": str(self.snapshot_path)}})
+        return False
+
+    def _install(self, snapshot: catalog_pb2.CatalogSnapshot, source: str) -> None:
         self.view = CatalogView(snapshot)
         self.loaded.set()
-        log.info("catalog snapshot installed", extra={"fields": {"version": self.view.version,
+        log.info("catalog snapshot installed", extra={"fields": {"version": self.view.version, "source": source,
                                                                  "models": len(self.view.models)}})
-        return True
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="catalog-refresh")
 
     async def _run(self) -> None:
+        await self.load_saved()
         while True:
             try:
                 await self.refresh()
@@ -136,3 +171,10 @@ class CatalogCopy:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)  # a reader sees the old file or the new one, never half of one

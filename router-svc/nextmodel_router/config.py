@@ -22,6 +22,9 @@ class RouterSettings(BaseServiceSettings):
     internal_timeout: float = 5.0
     # Where usage waits when billing cannot take it (a durable file; see outbox.py).
     router_outbox_path: Path = Path(".data/router-outbox.db")
+    # The last catalog snapshot the router saw, for a start while catalog-svc is down
+    # (default: beside the outbox, `router-catalog.pb`).
+    router_catalog_snapshot_path: Path | None = None
     # How long a settlement waits in the outbox for others to join its batch to billing
     # (usage shows in billing this much later; a busy router sends far fewer, larger batches).
     settle_linger_ms: int = 50
@@ -45,6 +48,10 @@ class RouterSettings(BaseServiceSettings):
         self._provider_env = {
             name: value for name, value in os.environ.items() if name.endswith(("_API_KEY", "_BASE_URL")) and value
         }
+
+    @property
+    def catalog_snapshot_path(self) -> Path:
+        return self.router_catalog_snapshot_path or self.router_outbox_path.parent / "router-catalog.pb"
 
     def provider_api_key(self, env_prefix: str) -> str | None:
         return self._provider_env.get(f"{env_prefix}_API_KEY")

@@ -35,7 +35,8 @@ class Router:
         self.http = new_http_session(connect_timeout=settings.upstream_connect_timeout,
                                      first_byte_timeout=settings.upstream_first_byte_timeout,
                                      max_connections=settings.upstream_max_connections)
-        self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout)
+        self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout,
+                                   snapshot_path=settings.catalog_snapshot_path)
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path),
                                      linger_seconds=settings.settle_linger_ms / 1000)
