@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 POLICY_PREFIX = "nextmodel/"
 QUOTE_TOKEN_LIMIT = 1_000_000_000
+# How often an open stream refreshes what it would settle were the router killed (outbox.py).
+STREAM_CHECKPOINT_SECONDS = 5.0
 
 
 def parse_body(body_json: bytes) -> dict:
@@ -658,13 +660,16 @@ class ChatFlow:
                                                 latency_ms=first_token_ms))
 
         receipt_id = ids.new_receipt_id()
+        accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested)
+        # Should this process die mid-stream, its next start settles this record (outbox.py).
+        self._stream_checkpoint(principal, plan, route, accumulator.usage(plan.body), receipt_id, credential_source)
+        checkpoint_at = time.monotonic() + STREAM_CHECKPOINT_SECONDS
         yield router_pb2.ChatStreamEvent(start=router_pb2.ReceiptFacts(
             request_id=plan.request_id, receipt_id=receipt_id, served_mode=router_pb2.SERVED_MODE_FRESH,
             usage_source=router_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,
             requested_model=plan.requested, served_model=route.id, price_version=route.price_version,
             route_reason=plan.reason, cache_status=plan.cache_status,
         ))
-        accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested)
         answer = caching.CompletionBuilder()
         failure: UpstreamError | None = None
         try:
@@ -677,6 +682,10 @@ class ChatFlow:
                 ready = accumulator.push(chunk)
                 if ready is not None:
                     yield router_pb2.ChatStreamEvent(chunk_json=orjson.dumps(ready))
+                if time.monotonic() >= checkpoint_at:
+                    self._stream_checkpoint(principal, plan, route, accumulator.usage(plan.body), receipt_id,
+                                            credential_source)
+                    checkpoint_at = time.monotonic() + STREAM_CHECKPOINT_SECONDS
         except UpstreamError as error:
             failure = error
         except (asyncio.CancelledError, GeneratorExit):
@@ -724,40 +733,10 @@ class ChatFlow:
         Billing prices it again with the same function and the same price; the router's figure
         is what the response shows, so the answer never waits for (or on) billing's."""
         plan.settled = True
-        listed = list_cost(route, usage)
-        discount = money.discount_nano(listed, discount_bps)
-        await self.billing.settle(billing_pb2.SettleRequest(
-            request_id=plan.request_id,
-            receipt_id=receipt_id,
-            key_id=principal.key_id,
-            project_id=principal.project_id,
-            team_id=principal.team_id,
-            requested_model=plan.requested,
-            served_model=route.id,
-            provider=route.provider.id,
-            served_mode=served_mode,
-            usage_source=usage.source,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cached_prompt_tokens=usage.cached_prompt_tokens,
-            price=billing_pb2.Price(
-                version=route.price_version,
-                input_per_mtok_usd=str(route.input_per_mtok),
-                cached_input_per_mtok_usd=str(route.cached_input_per_mtok or ""),
-                output_per_mtok_usd=str(route.output_per_mtok),
-            ),
-            discount_bps=discount_bps,
-            latency_ms=int((time.perf_counter() - plan.started) * 1000),
-            status=status,
-            tags=plan.tags,
-            replayed_receipt_id=replayed_receipt_id,
-            credential_source=credential_source,
-            route_reason=plan.reason,
-            created_unix_ms=int(time.time() * 1000),
-            reservation_id=plan.reservation_id,
-            attempts=[billing_pb2.AttemptRecord(provider=a.provider, model=a.model, outcome=a.outcome,
-                                                latency_ms=a.latency_ms) for a in plan.attempts],
-        ))
+        request, listed, discount = self._settle_request(
+            principal, plan, route, usage, receipt_id, credential_source, status, served_mode=served_mode,
+            discount_bps=discount_bps, replayed_receipt_id=replayed_receipt_id)
+        await self.billing.settle(request)
         if served_mode == "fresh":
             await self.rate_limiter.spent(principal.key_id, usage.prompt_tokens + usage.completion_tokens,
                                           tokens_per_minute=principal.tokens_per_minute)
@@ -791,6 +770,53 @@ class ChatFlow:
             facts.budget_remaining_nano_usd = (plan.budget_remaining_nano_usd + plan.reserved_nano_usd
                                                - facts.charged_cost_nano_usd)
         return facts
+
+    def _settle_request(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute,
+                        usage: usage_mod.Usage, receipt_id: str, credential_source: str, status: str, *,
+                        served_mode: str = "fresh", discount_bps: int = 0,
+                        replayed_receipt_id: str = "") -> tuple[billing_pb2.SettleRequest, int, int]:
+        """The settlement billing records for this request, and its list cost and discount."""
+        listed = list_cost(route, usage)
+        discount = money.discount_nano(listed, discount_bps)
+        return billing_pb2.SettleRequest(
+            request_id=plan.request_id,
+            receipt_id=receipt_id,
+            key_id=principal.key_id,
+            project_id=principal.project_id,
+            team_id=principal.team_id,
+            requested_model=plan.requested,
+            served_model=route.id,
+            provider=route.provider.id,
+            served_mode=served_mode,
+            usage_source=usage.source,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cached_prompt_tokens=usage.cached_prompt_tokens,
+            price=billing_pb2.Price(
+                version=route.price_version,
+                input_per_mtok_usd=str(route.input_per_mtok),
+                cached_input_per_mtok_usd=str(route.cached_input_per_mtok or ""),
+                output_per_mtok_usd=str(route.output_per_mtok),
+            ),
+            discount_bps=discount_bps,
+            latency_ms=int((time.perf_counter() - plan.started) * 1000),
+            status=status,
+            tags=plan.tags,
+            replayed_receipt_id=replayed_receipt_id,
+            credential_source=credential_source,
+            route_reason=plan.reason,
+            created_unix_ms=int(time.time() * 1000),
+            reservation_id=plan.reservation_id,
+            attempts=[billing_pb2.AttemptRecord(provider=a.provider, model=a.model, outcome=a.outcome,
+                                                latency_ms=a.latency_ms) for a in plan.attempts],
+        ), listed, discount
+
+    def _stream_checkpoint(self, principal: billing_pb2.Principal, plan: Plan, route: ModelRoute,
+                           usage: usage_mod.Usage, receipt_id: str, credential_source: str) -> None:
+        """Record what this open stream would settle if the process died now (outbox.py)."""
+        request, _, _ = self._settle_request(principal, plan, route, usage, receipt_id, credential_source,
+                                             "interrupted")
+        self.billing.stream_open(request)
 
 
 def list_cost(route: ModelRoute, usage: usage_mod.Usage) -> int:

@@ -119,6 +119,11 @@ class BillingClient:
         await self.outbox.append(request.request_id, request.SerializeToString())
         self._deliver_soon()
 
+    def stream_open(self, request: billing_pb2.SettleRequest) -> None:
+        """What to settle for a stream still open if this process dies (see outbox.py); replaced
+        by the stream's own settlement."""
+        self.outbox.stream_open(request.request_id, request.SerializeToString())
+
     async def release(self, reservation_id: str, request_id: str) -> None:
         """Give a reservation back; if billing is unreachable its sweeper releases it after the TTL."""
         try:

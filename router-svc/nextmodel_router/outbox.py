@@ -9,14 +9,28 @@ so a busy router pays one SQLite transaction (WAL, no fsync per commit) for many
 
 The file lives at NEXTMODEL_ROUTER_OUTBOX_PATH; on Kubernetes a volume that survives container
 restarts. A router that starts finds what an earlier run left and delivers it.
+
+Open streams: when a stream starts, the router also records what it would settle if it died
+now (status `interrupted`, usage estimated so far), refreshed every few seconds while the stream
+runs. The stream's real settlement deletes that record in the same transaction. A router that
+starts and finds such records (its previous process was killed mid-stream) moves them into the
+outbox, so the usage of a crashed router's streams is billed (once: billing settles by request
+id). Only the router holding the file's lock does that, so a second process pointed at the same
+file by mistake never settles the streams of a live one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import logging
 import sqlite3
 from collections import deque
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SETTLE, OPEN = "settle", "open"
 
 
 class SettlementOutbox:
@@ -29,43 +43,82 @@ class SettlementOutbox:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "request_id TEXT NOT NULL, payload BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS open_streams (request_id TEXT PRIMARY KEY, payload BLOB NOT NULL)")
+        self._lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - held for the process's life
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.owner = True
+        except BlockingIOError:
+            self.owner = False
+            log.warning("another router process uses this outbox file; its open streams are left to it",
+                        extra={"fields": {"path": str(path)}})
+        self.recovered = self._settle_open_streams() if self.owner else 0
         # What waits for delivery, oldest first; loaded from disk at start.
         self._ready: deque[tuple[int, bytes]] = deque(
             (seq, bytes(payload)) for seq, payload in self._db.execute("SELECT seq, payload FROM outbox ORDER BY seq"))
-        self._writes: list[tuple[str, bytes, asyncio.Future]] = []
+        self._writes: list[tuple[str, str, bytes, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._db_lock = asyncio.Lock()
 
-    def pending(self) -> int:
-        return len(self._ready) + len(self._writes)
-
-    async def append(self, request_id: str, payload: bytes) -> None:
-        """Returns once the settlement is on disk."""
-        done = asyncio.get_running_loop().create_future()
-        self._writes.append((request_id, payload, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        await done
-
-    def _insert(self, batch: list[tuple[str, bytes]]) -> list[int]:
+    def _settle_open_streams(self) -> int:
+        """The streams a killed predecessor left open become settlements (their `interrupted` records)."""
         with self._db:
             self._db.execute("BEGIN")
-            return [self._db.execute("INSERT INTO outbox (request_id, payload) VALUES (?, ?)", row).lastrowid
-                    for row in batch]
+            moved = self._db.execute("INSERT INTO outbox (request_id, payload) "
+                                     "SELECT request_id, payload FROM open_streams ORDER BY rowid").rowcount
+            self._db.execute("DELETE FROM open_streams")
+        if moved:
+            log.warning("settling streams a previous router process left open", extra={"fields": {"streams": moved}})
+        return moved
+
+    def pending(self) -> int:
+        return len(self._ready) + sum(1 for write in self._writes if write[0] == SETTLE)
+
+    async def append(self, request_id: str, payload: bytes) -> None:
+        """Returns once the settlement is on disk (and the request's open-stream record is gone)."""
+        await self._enqueue(SETTLE, request_id, payload)
+
+    def stream_open(self, request_id: str, payload: bytes) -> None:
+        """Record (or refresh) what an open stream would settle if this process died; written with
+        the next group of writes, in order with the stream's own settlement."""
+        self._enqueue(OPEN, request_id, payload).add_done_callback(_ignore_failure)
+
+    def _enqueue(self, kind: str, request_id: str, payload: bytes) -> asyncio.Future:
+        done = asyncio.get_running_loop().create_future()
+        self._writes.append((kind, request_id, payload, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return done
+
+    def _insert(self, batch: list[tuple[str, str, bytes]]) -> list[int | None]:
+        seqs: list[int | None] = []
+        with self._db:
+            self._db.execute("BEGIN")
+            for kind, request_id, payload in batch:
+                if kind == OPEN:
+                    self._db.execute("INSERT OR REPLACE INTO open_streams (request_id, payload) VALUES (?, ?)",
+                                     (request_id, payload))
+                    seqs.append(None)
+                else:
+                    seqs.append(self._db.execute("INSERT INTO outbox (request_id, payload) VALUES (?, ?)",
+                                                 (request_id, payload)).lastrowid)
+                    self._db.execute("DELETE FROM open_streams WHERE request_id = ?", (request_id,))
+        return seqs
 
     async def _write(self) -> None:
         while self._writes:
             batch, self._writes = self._writes, []
             try:
                 async with self._db_lock:
-                    seqs = await asyncio.to_thread(self._insert, [(rid, payload) for rid, payload, _ in batch])
+                    seqs = await asyncio.to_thread(self._insert, [write[:3] for write in batch])
             except Exception as failure:  # the disk is gone: every appender hears it
-                for _, _, done in batch:
+                for *_, done in batch:
                     if not done.done():
                         done.set_exception(failure)
                 continue
-            for seq, (_, payload, done) in zip(seqs, batch, strict=True):
-                self._ready.append((seq, payload))
+            for seq, (_, _, payload, done) in zip(seqs, batch, strict=True):
+                if seq is not None:
+                    self._ready.append((seq, payload))
                 if not done.done():
                     done.set_result(None)
 
@@ -84,5 +137,16 @@ class SettlementOutbox:
         if self._writer is not None:
             await self._writer
 
+    def open_streams(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM open_streams").fetchone()[0]
+
     def close(self) -> None:
         self._db.close()
+        self._lock.close()  # releases the lock
+
+
+def _ignore_failure(done: asyncio.Future) -> None:
+    # An open-stream record that could not be written only weakens the crash guarantee;
+    # the stream's own settlement reports a broken disk loudly.
+    if not done.cancelled():
+        done.exception()
