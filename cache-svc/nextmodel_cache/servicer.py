@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
@@ -34,12 +36,21 @@ class CacheServicer(cache_pb2_grpc.CacheServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(bad))
 
     async def StoreBatch(self, request, context):
-        results = []
-        for store in request.stores:
-            try:
-                results.append(await self._store(store))
-            except ValueError as bad:  # one bad store does not fail the others
-                results.append(cache_pb2.StoreResponse(stored=False, reason=f"invalid: {bad}"))
+        """Stores of different keys run concurrently (each may be Redis round trips); stores of
+        one key run in the order sent, so the newest answer is the one kept."""
+        results: list[cache_pb2.StoreResponse | None] = [None] * len(request.stores)
+        by_key: dict[str, list[int]] = {}
+        for index, store in enumerate(request.stores):
+            by_key.setdefault(store.cache_key, []).append(index)
+
+        async def store_in_order(indexes: list[int]) -> None:
+            for index in indexes:
+                try:
+                    results[index] = await self._store(request.stores[index])
+                except ValueError as bad:  # one bad store does not fail the others
+                    results[index] = cache_pb2.StoreResponse(stored=False, reason=f"invalid: {bad}")
+
+        await asyncio.gather(*(store_in_order(indexes) for indexes in by_key.values()))
         return cache_pb2.StoreBatchResponse(results=results)
 
     async def _store(self, request: cache_pb2.StoreRequest) -> cache_pb2.StoreResponse:

@@ -175,6 +175,6 @@ class CatalogCopy:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes sharing a directory never clash
     temporary.write_bytes(data)
     os.replace(temporary, path)  # a reader sees the old file or the new one, never half of one

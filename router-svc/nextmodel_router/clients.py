@@ -28,11 +28,16 @@ class CacheClient:
     until it lands), so the linger costs nobody a wait but the rare coalesced follower."""
 
     def __init__(self, channel: grpc.aio.Channel, timeout: float, store_linger_seconds: float = 0.0,
-                 store_batch: int = 256) -> None:
+                 store_batch: int = 256, store_batch_bytes: int = 16 * 1024 * 1024,
+                 max_waiting_stores: int = 4096) -> None:
         self.stub = cache_pb2_grpc.CacheServiceStub(channel)
         self.timeout = timeout
         self.store_linger_seconds = store_linger_seconds
         self.store_batch = store_batch
+        self.store_batch_bytes = store_batch_bytes
+        # Past this many waiting stores (a cache far slower than the traffic), new answers are not
+        # stored (their keys are abandoned) rather than held in memory.
+        self.max_waiting_stores = max_waiting_stores
         self._stores: list[tuple[cache_pb2.StoreRequest, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
         self._store_now = asyncio.Event()
@@ -48,9 +53,13 @@ class CacheClient:
 
     async def store(self, request: cache_pb2.StoreRequest, *, linger: bool = True) -> cache_pb2.StoreResponse | None:
         """The store's answer, or None when the cache could not be reached. `linger=False` sends
-        the gathered stores at once: a refreshed answer must replace the old entry before the
-        next lookup reads it. Stores always go out in the order they came, so an older answer
+        the gathered stores at once: a refreshed answer should replace the old entry as soon as
+        it can. Stores always go out in the order they came, so an older answer
         never lands after a newer one for the same key."""
+        if len(self._stores) >= self.max_waiting_stores:
+            log.warning("cache stores are backing up; this answer is not stored",
+                        extra={"fields": {"waiting": len(self._stores)}})
+            return None
         done = asyncio.get_running_loop().create_future()
         self._stores.append((request, done))
         if not linger:
@@ -66,13 +75,11 @@ class CacheClient:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.store_linger_seconds):
                         await self._store_now.wait()
-            self._store_now.clear()
             while self._stores:
-                batch, self._stores = self._stores[:self.store_batch], self._stores[self.store_batch:]
+                self._store_now.clear()
+                batch, self._stores = self._next_batch(self._stores)
                 try:
-                    answer = await self.stub.StoreBatch(
-                        cache_pb2.StoreBatchRequest(stores=[request for request, _ in batch]), timeout=self.timeout)
-                    results: list = list(answer.results)
+                    results = await self._send([request for request, _ in batch])
                 except grpc.aio.AioRpcError as failure:
                     log.warning("cache store failed", extra={"fields": {"code": failure.code().name,
                                                                         "stores": len(batch)}})
@@ -81,11 +88,39 @@ class CacheClient:
                     if not done.done():
                         done.set_result(results[index] if index < len(results) else None)
                 batch = []
-        finally:  # cancelled (the router is stopping): whoever waits hears "not stored" and abandons
+        finally:  # cancelled (the router is stopping) or broken: whoever waits hears "not stored"
             left, self._stores = batch + self._stores, []
             for _, done in left:
                 if not done.done():
                     done.set_result(None)
+
+    def _next_batch(self, waiting: list) -> tuple[list, list]:
+        """The oldest stores that fit one call (by count and bytes; always at least one)."""
+        size, count = 0, 0
+        for request, _ in waiting[:self.store_batch]:
+            size += request.ByteSize()
+            if count and size > self.store_batch_bytes:
+                break
+            count += 1
+        return waiting[:count], waiting[count:]
+
+    async def _send(self, stores: list[cache_pb2.StoreRequest]) -> list:
+        try:
+            answer = await self.stub.StoreBatch(cache_pb2.StoreBatchRequest(stores=stores), timeout=self.timeout)
+            return list(answer.results)
+        except grpc.aio.AioRpcError as failure:
+            if failure.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        # A cache-svc older than StoreBatch (mid-upgrade): one Store call per answer.
+        return list(await asyncio.gather(*(self.stub.Store(store, timeout=self.timeout) for store in stores)))
+
+    async def close(self) -> None:
+        """Stop the store flusher (its waiters hear "not stored"); call before closing the channel."""
+        await cancel_and_wait(self._flusher)
+        left, self._stores = self._stores, []  # a flusher cancelled before it ran resolved nobody
+        for _, done in left:
+            if not done.done():
+                done.set_result(None)
 
     async def abandon(self, cache_key: str) -> None:
         try:

@@ -74,6 +74,7 @@ class Router:
         await self.catalog.stop()
         await self.billing.stop()
         await self.latency.stop()
+        await self.flow.cache.close()
         await self.http.close()
         if isinstance(self.counters, RedisCounters):
             await self.counters.close()

@@ -52,3 +52,29 @@ def test_provider_calls_honour_the_proxy_environment(monkeypatch) -> None:
         assert env_proxy("https://llm.team.svc.cluster.local/v1/chat/completions") is None
     finally:
         env_proxy.cache_clear()
+
+
+def test_bytes_that_are_not_utf8_become_replacement_characters() -> None:
+    assert read([b"data: caf\xe9\n\n"]) == [("message", "caf\ufffd")]
+
+
+def test_a_line_past_the_limit_is_refused_not_buffered(monkeypatch) -> None:
+    from nextmodel_router.adapters import base
+
+    monkeypatch.setattr(base, "MAX_SSE_LINE_BYTES", 64)
+    with pytest.raises(base.LineTooLong):
+        read([b"data: " + b"x" * 16] * 8)
+    assert read([b"data: " + b"x" * 40, b"\n\n"]) == [("message", "x" * 40)], "under the limit it passes"
+
+
+def test_all_proxy_applies_when_no_scheme_proxy_is_set(monkeypatch) -> None:
+    from nextmodel_router.adapters.base import env_proxy
+
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://egress.internal:8080")
+    env_proxy.cache_clear()
+    try:
+        assert env_proxy("https://api.deepseek.com/chat/completions") == "http://egress.internal:8080"
+    finally:
+        env_proxy.cache_clear()

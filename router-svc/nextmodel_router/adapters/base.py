@@ -22,6 +22,8 @@ from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.credentials import Credential
 
 USER_AGENT = "NextModel/0.1"
+# No event of a chat stream comes near this; past it the stream is refused, not buffered on.
+MAX_SSE_LINE_BYTES = 16 * 1024 * 1024
 _tracer = trace.get_tracer("nextmodel.router.http")
 
 # Failures worth another candidate: rate limits, overload, server errors, timeouts.
@@ -97,7 +99,9 @@ def new_http_session(*, connect_timeout: float, first_byte_timeout: float, max_c
     pause inside a stream; the adapters bound the whole call with their total timeout.
     """
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=max_connections, ttl_dns_cache=300),
+        # DNS answers live 10 s (aiohttp's default): a provider's failover, or a model server's
+        # new pod address, reaches new connections within seconds.
+        connector=aiohttp.TCPConnector(limit=max_connections, ttl_dns_cache=10),
         timeout=aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_connect=connect_timeout,
                                       sock_read=first_byte_timeout),
         headers={"user-agent": USER_AGENT},
@@ -106,13 +110,14 @@ def new_http_session(*, connect_timeout: float, first_byte_timeout: float, max_c
 
 @functools.lru_cache(maxsize=256)
 def env_proxy(url: str) -> str | None:
-    """The proxy that HTTP_PROXY / HTTPS_PROXY / NO_PROXY give for `url`, read once per URL (the
+    """The proxy that HTTP(S)_PROXY / ALL_PROXY / NO_PROXY give for `url`, read once per URL (the
     router calls a handful of URLs), since aiohttp's own `trust_env` rereads them and ~/.netrc on
     every request."""
     target = urlsplit(url)
     if target.hostname and urllib.request.proxy_bypass_environment(target.hostname):
         return None
-    return urllib.request.getproxies_environment().get(target.scheme)
+    proxies = urllib.request.getproxies_environment()
+    return proxies.get(target.scheme) or proxies.get("all")
 
 
 def http_error(provider: str, status: int, content: bytes, headers: Mapping[str, str]) -> UpstreamError:
@@ -153,6 +158,8 @@ async def post_json(session: aiohttp.ClientSession, provider: str, url: str, pay
         except (aiohttp.ClientError, TimeoutError) as failure:
             raise transport_error(provider, failure) from None
         span.set_attribute("http.response.status_code", status)
+        if status >= 400:
+            span.set_status(trace.Status(trace.StatusCode.ERROR, f"HTTP {status}"))
     if status >= 400:
         raise http_error(provider, status, content, response.headers)
     try:
@@ -178,6 +185,8 @@ async def post_sse(session: aiohttp.ClientSession, provider: str, url: str, payl
                         yield event
         except (aiohttp.ClientError, TimeoutError) as failure:
             raise transport_error(provider, failure) from None
+        except LineTooLong as failure:
+            raise UpstreamError(provider, "stream", f"{provider} sent {failure}", retryable=True) from None
 
 
 @contextmanager
@@ -190,9 +199,18 @@ def http_span(url: str, headers: dict) -> Iterator[trace.Span]:
     target = urlsplit(url)
     attributes = {"http.request.method": "POST", "url.full": url, "server.address": target.hostname or "",
                   "server.port": target.port or (443 if target.scheme == "https" else 80)}
-    with _tracer.start_as_current_span("POST", kind=trace.SpanKind.CLIENT, attributes=attributes) as span:
-        propagate.inject(headers)
+    # Not made current: inside an async generator (post_sse) an attached context would be detached
+    # in whichever task closes it, leaving the wrong span current there.
+    span = _tracer.start_span("POST", kind=trace.SpanKind.CLIENT, attributes=attributes)
+    propagate.inject(headers, context=trace.set_span_in_context(span))
+    try:
         yield span
+    except Exception as failure:
+        span.record_exception(failure)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, type(failure).__name__))
+        raise
+    finally:
+        span.end()
 
 
 def event_json(provider: str, data: str) -> dict:
@@ -220,17 +238,31 @@ async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, s
         yield event or "message", "\n".join(data)
 
 
+class LineTooLong(ValueError):
+    """A stream line past MAX_SSE_LINE_BYTES: a broken or hostile upstream, not an answer."""
+
+
 async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    pending = b""
+    """Decoded lines, in time linear in the bytes (a line's parts are joined once, when it ends).
+    Bytes that are not UTF-8 become U+FFFD, as a browser's EventSource does."""
+    parts: list[bytes] = []  # the unfinished line
+    size = 0
     async for chunk in chunks:
-        pending += chunk
+        if b"\n" not in chunk and b"\r" not in chunk:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > MAX_SSE_LINE_BYTES:
+                raise LineTooLong(f"a stream line longer than {MAX_SSE_LINE_BYTES} bytes")
+            continue
+        data = b"".join(parts) + chunk if parts else chunk
         # A CR at the very end may be the first half of a CRLF: keep it for the next chunk.
-        cut = len(pending) - 1 if pending.endswith(b"\r") else len(pending)
-        lines = pending[:cut].splitlines(keepends=True)
-        pending = pending[cut:]
-        if lines and not lines[-1].endswith((b"\n", b"\r")):
-            pending = lines.pop() + pending
+        held = b"\r" if data.endswith(b"\r") else b""
+        lines = (data[:-1] if held else data).splitlines(keepends=True)
+        rest = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        parts = [rest + held] if rest or held else []
+        size = len(rest) + len(held)
         for line in lines:
-            yield line.rstrip(b"\r\n").decode()
-    if pending.rstrip(b"\r"):
-        yield pending.rstrip(b"\r\n").decode()
+            yield line.rstrip(b"\r\n").decode(errors="replace")
+    tail = b"".join(parts)
+    if tail.rstrip(b"\r"):
+        yield tail.rstrip(b"\r\n").decode(errors="replace")
