@@ -52,9 +52,9 @@ class CacheClient:
             return None
 
     async def store(self, request: cache_pb2.StoreRequest, *, linger: bool = True) -> cache_pb2.StoreResponse | None:
-        """The store's answer, or None when the cache could not be reached. `linger=False` sends
-        the gathered stores at once: a refreshed answer should replace the old entry as soon as
-        it can. Stores always go out in the order they came, so an older answer
+        """The store's answer, or None when the cache could not be reached (or stores back up).
+        `linger=False` sends the gathered stores at once: a refreshed answer should replace the
+        old entry as soon as it can. Stores go out in the order they came, so an older answer
         never lands after a newer one for the same key."""
         if len(self._stores) >= self.max_waiting_stores:
             log.warning("cache stores are backing up; this answer is not stored",
