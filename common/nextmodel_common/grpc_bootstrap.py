@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from nextmodel_common import telemetry
+from nextmodel_common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +51,31 @@ class ServiceServer:
         self.port = port
         self.health = health_servicer
         self.service_names = service_names
+        self._becoming_ready: asyncio.Task | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, ready: asyncio.Event | None = None) -> None:
+        """Serve. Health says SERVING at once, or, given `ready`, NOT_SERVING until it is set
+        (a service that cannot do its work yet keeps readiness probes failing meanwhile)."""
         await self.server.start()
+        if ready is None or ready.is_set():
+            await self._set(health_pb2.HealthCheckResponse.SERVING)
+            return
+        await self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self._becoming_ready = asyncio.create_task(self._serving_once(ready), name="health-ready")
+
+    async def _serving_once(self, ready: asyncio.Event) -> None:
+        await ready.wait()
+        await self._set(health_pb2.HealthCheckResponse.SERVING)
+        log.info("ready: health is SERVING now")
+
+    async def _set(self, status) -> None:
         for name in ["", *self.service_names]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(name, status)
 
     async def stop(self, grace: float) -> None:
         """Stop taking new calls (health goes NOT_SERVING first), drain in-flight ones."""
-        for name in ["", *self.service_names]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await cancel_and_wait(self._becoming_ready)
+        await self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
 
 
@@ -123,13 +139,15 @@ async def serve_until_signalled(
     grace: float,
     *,
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    ready: asyncio.Event | None = None,
 ) -> None:
-    """Start, then run until SIGTERM/SIGINT; then drain within `grace` seconds and clean up."""
+    """Start (health SERVING once `ready` is set, when given), then run until SIGTERM/SIGINT;
+    then drain within `grace` seconds and clean up."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
+    await service.start(ready=ready)
     log.info("serving", extra={"fields": {"port": service.port, "services": service.service_names}})
     await stop.wait()
     log.info("stopping", extra={"fields": {"grace_seconds": grace}})

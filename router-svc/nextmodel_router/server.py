@@ -166,7 +166,10 @@ async def main() -> None:
     telemetry.setup_telemetry("router")
     router, server = create(settings)
     router.start()
-    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=router.close)
+    # Health stays NOT_SERVING until the router has a catalog to route on (saved or live), so a
+    # new pod started during a catalog outage takes no traffic it could only answer with 503.
+    await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=router.close,
+                                               ready=router.catalog.loaded)
 
 
 if __name__ == "__main__":

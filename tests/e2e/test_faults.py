@@ -15,6 +15,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -171,6 +172,45 @@ def test_a_router_started_while_the_catalog_is_down_can_route(stack) -> None:
     assert answer.status_code == 200, answer.text
     assert answer.headers["x-nextmodel-served-mode"] == "fresh"
     assert any("catalog snapshot installed" in line and "saved file" in line for line in stack.log)
+
+
+def _router_health(port: int) -> int | None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0).status
+        except grpc.RpcError:
+            return None  # not listening yet
+
+
+def test_a_new_router_pod_is_not_ready_until_it_has_a_catalog(stack) -> None:
+    """A router with an empty data volume (a new pod) started during a catalog outage says
+    NOT_SERVING, so Kubernetes sends it nothing it could only refuse; it turns SERVING once the
+    catalog is back."""
+    from grpc_health.v1 import health_pb2
+
+    from tests.support.stack import free_port
+
+    stack.stop_service("catalog", signal.SIGKILL)
+    port, volume = free_port(), stack.workdir / "new-router-pod"
+    env = {**stack.env(), "NEXTMODEL_ROUTER_PORT": str(port),
+           "NEXTMODEL_ROUTER_OUTBOX_PATH": str(volume / "router-outbox.db")}
+    with open(stack.workdir / "service-router@new-pod.log", "wb") as log:  # the suite's log scan reads it
+        router = subprocess.Popen([sys.executable, "-m", "nextmodel_router.server"], cwd=stack.workdir, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            eventually(lambda: _router_health(port) is not None, what="the new router listening")
+            time.sleep(0.5)  # a few catalog polls fail meanwhile
+            assert _router_health(port) == health_pb2.HealthCheckResponse.NOT_SERVING
+            stack.start_service("catalog")
+            eventually(lambda: _router_health(port) == health_pb2.HealthCheckResponse.SERVING,
+                       what="the new router turning SERVING once the catalog is back")
+            assert (volume / "router-catalog.pb").exists(), "and it saved the catalog for its next start"
+        finally:
+            router.terminate()
+            router.wait(timeout=30)
 
 
 def test_the_edge_stays_ready_while_a_service_off_the_request_path_is_down(stack) -> None:

@@ -161,8 +161,8 @@ class Stack:
         self.start_service(name, extra_env=extra_env)
 
     def wait_routing(self, label: str = "router", timeout: float = 20.0) -> None:
-        """Until one router process (by its label) has a catalog copy and routes: its health says
-        SERVING as soon as it listens, a moment before its first snapshot is in."""
+        """Until one router process (by its label) has a catalog copy and routes (its health says
+        SERVING only once it has one; this also checks that it answers)."""
         from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 
         deadline = time.monotonic() + timeout
