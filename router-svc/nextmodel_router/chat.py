@@ -660,7 +660,7 @@ class ChatFlow:
                                                 latency_ms=first_token_ms))
 
         receipt_id = ids.new_receipt_id()
-        accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested)
+        accumulator = StreamAccumulator(include_usage=plan.stream_usage_requested, prompt_estimate=plan.prompt_estimate)
         # Should this process die mid-stream, its next start settles this record (outbox.py).
         self._stream_checkpoint(principal, plan, route, accumulator.usage(plan.body), receipt_id, credential_source)
         checkpoint_at = time.monotonic() + STREAM_CHECKPOINT_SECONDS

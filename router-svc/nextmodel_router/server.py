@@ -44,10 +44,11 @@ class Router:
         self.latency = LatencyReporter(catalog_channel, settings.internal_timeout,
                                        every_seconds=settings.latency_report_seconds)
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
+        self.cache = CacheClient(cache_channel, settings.internal_timeout,
+                                 store_linger_seconds=settings.cache_store_linger_ms / 1000)
         self.flow = ChatFlow(
             catalog=self.catalog,
-            cache=CacheClient(cache_channel, settings.internal_timeout,
-                              store_linger_seconds=settings.cache_store_linger_ms / 1000),
+            cache=self.cache,
             billing=self.billing,
             credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
             rate_limiter=RateLimiter(self.counters),
@@ -74,7 +75,7 @@ class Router:
         await self.catalog.stop()
         await self.billing.stop()
         await self.latency.stop()
-        await self.flow.cache.close()
+        await self.cache.close()
         await self.http.close()
         if isinstance(self.counters, RedisCounters):
             await self.counters.close()

@@ -15,8 +15,9 @@ from nextmodel_router import usage as usage_mod
 
 
 class StreamAccumulator:
-    def __init__(self, include_usage: bool) -> None:
+    def __init__(self, include_usage: bool, prompt_estimate: int | None = None) -> None:
         self.include_usage = include_usage
+        self.prompt_estimate = prompt_estimate  # the plan's, so it is not counted again per usage()
         self.held: dict | None = None
         self.upstream_usage: dict | None = None
         self.text: list[str] = []
@@ -49,8 +50,10 @@ class StreamAccumulator:
     def usage(self, request: dict) -> usage_mod.Usage:
         if self.upstream_usage is not None:
             return usage_mod.from_response({"usage": self.upstream_usage}, request)
+        if self.prompt_estimate is None:
+            self.prompt_estimate = usage_mod.estimate_tokens(orjson.dumps(request.get("messages", [])).decode())
         return usage_mod.Usage(
-            prompt_tokens=usage_mod.estimate_tokens(orjson.dumps(request.get("messages", [])).decode()),
+            prompt_tokens=self.prompt_estimate,
             completion_tokens=usage_mod.estimate_tokens("".join(self.text)),
             source="estimated",
         )

@@ -224,26 +224,34 @@ def test_the_edge_stays_ready_while_a_service_off_the_request_path_is_down(stack
 
 # -- 2. cache ------------------------------------------------------------------------------
 
-def test_with_the_cache_down_concurrent_requests_go_fresh_and_say_so(stack) -> None:
-    account = new_account(stack)
-    questions = [f"cache fault question {n}" for n in range(3)]
+def three_cacheable_questions(prefix: str):
+    """A Traffic body: the workers cycle over three cacheable questions, so hits come quickly."""
+    questions = [f"{prefix} {n}" for n in range(3)]
 
     def body(worker: int, index: int) -> dict:
         return {"model": "gpt-4o-mini", "temperature": 0,
                 "messages": [{"role": "user", "content": questions[(worker + index) % 3]}]}
 
-    def hit_after(moment: float) -> bool:
-        return any(a.started > moment and a.headers.get("x-nextmodel-cache-status") == "hit"
-                   for a in traffic.snapshot())
+    return body
+
+
+def cache_hit_after(traffic: Traffic, moment: float) -> bool:
+    return any(a.started > moment and a.headers.get("x-nextmodel-cache-status") == "hit"
+               for a in traffic.snapshot())
+
+
+def test_with_the_cache_down_concurrent_requests_go_fresh_and_say_so(stack) -> None:
+    account = new_account(stack)
+    body = three_cacheable_questions("cache fault question")
 
     with Traffic(stack.base_url, account.key, workers=4, body=body) as traffic:
-        eventually(lambda: hit_after(0), timeout=10, what="a cache hit before the fault")
+        eventually(lambda: cache_hit_after(traffic, 0), timeout=10, what="a cache hit before the fault")
         stack.stop_service("cache", signal.SIGKILL)
         down = time.monotonic()
         time.sleep(1.0)
         up = time.monotonic()
         stack.start_service("cache")
-        eventually(lambda: hit_after(up), timeout=15, what="a cache hit after the cache came back")
+        eventually(lambda: cache_hit_after(traffic, up), timeout=15, what="a cache hit after the cache came back")
     assert not traffic.failures(), traffic.failures()[:3]
     during = [a for a in traffic.snapshot() if a.started > down and a.ended < up]
     print(f"\ncache down: {len(during)} requests served fresh during the outage, 0 failed")
@@ -318,18 +326,10 @@ def test_redis_restarted_during_traffic_degrades_to_fresh_then_caches_again(prod
     # A request limit, so every request also counts in Redis (the shared rate-limit counters); while
     # Redis is down the limiter admits, so these requests keep being served.
     account = new_account(stack, requests_per_minute=100_000)
-    questions = [f"redis fault question {n}" for n in range(3)]
-
-    def body(worker: int, index: int) -> dict:
-        return {"model": "gpt-4o-mini", "temperature": 0,
-                "messages": [{"role": "user", "content": questions[(worker + index) % 3]}]}
-
-    def hit_after(moment: float) -> bool:
-        return any(a.started > moment and a.headers.get("x-nextmodel-cache-status") == "hit"
-                   for a in traffic.snapshot())
+    body = three_cacheable_questions("redis fault question")
 
     with Traffic(stack.base_url, account.key, workers=4, body=body) as traffic:
-        eventually(lambda: hit_after(0), timeout=10, what="a cache hit before the fault")
+        eventually(lambda: cache_hit_after(traffic, 0), timeout=10, what="a cache hit before the fault")
         try:
             subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], capture_output=True, timeout=10)
             down = time.monotonic()
@@ -338,7 +338,7 @@ def test_redis_restarted_during_traffic_degrades_to_fresh_then_caches_again(prod
             up = time.monotonic()
         finally:
             _ensure_redis_running()
-        eventually(lambda: hit_after(up), timeout=15, what="a cache hit after Redis came back")
+        eventually(lambda: cache_hit_after(traffic, up), timeout=15, what="a cache hit after Redis came back")
     assert not traffic.failures(), traffic.failures()[:3]
     during = [a for a in traffic.snapshot() if a.started > down + 0.2 and a.ended < up]
     print(f"\nRedis down: {len(during)} requests served fresh during the outage, 0 failed")
