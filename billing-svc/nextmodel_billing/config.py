@@ -22,7 +22,8 @@ class BillingSettings(BaseServiceSettings):
     admin_key: SecretStr | None = None
     # Encrypts projects' own provider keys at rest. The dev default is for laptops only.
     secret_key: SecretStr = SecretStr("nextmodel-dev-secret-key-change-me")
-    # A reservation not settled or released within this time is released by the sweeper.
+    # A reservation not settled or released within this time counts as spent at its worst case
+    # (the sweeper marks it expired) until its settlement arrives and corrects it.
     reservation_ttl_seconds: int = 900
     # Rows per chunk of a usage export.
     export_batch_rows: int = 5000

@@ -42,6 +42,8 @@ class Principal:
     own_key_providers: tuple[str, ...] = ()
     # What is left of the tightest budget, in basis points of its limit (None: no budget).
     budget_remaining_bps: int | None = None
+    # When the key stops working (None: never); routers refuse it from then on.
+    expires_unix_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,10 @@ async def sweep_reservations(service: BillingService, every_seconds: float = 30.
     while True:
         await asyncio.sleep(every_seconds)
         try:
-            released = await service.expire_reservations()
-            if released:
-                log.warning("expired reservations released", extra={"fields": {"count": released}})
+            expired = await service.expire_reservations()
+            if expired:
+                log.warning("reservations expired unsettled; counted as spent at their worst case until settled",
+                            extra={"fields": {"count": expired}})
         except Exception:
             log.exception("reservation sweep failed")
 

@@ -17,21 +17,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 import orjson
+from opentelemetry import metrics
 from ulid import ULID
 
-from nextmodel_billing import keys
+from nextmodel_billing import keys, settlement
 from nextmodel_billing.budgets import PERIODS, SCOPES, resets_at_ms
 from nextmodel_billing.crypto import SecretBox
 from nextmodel_billing.domain import CacheSettings, Principal, Receipt, Usage, build_receipt
 from nextmodel_billing.store import BillingStore
 from nextmodel_billing.store.base import (
-    BudgetExceeded, BudgetRow, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
+    BudgetExceeded, DeadLetter, BudgetRow, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
 )
 from nextmodel_common import money
 from nextmodel_common.access import is_admin_key
 from nextmodel_common.errors import GatewayError
 
 log = logging.getLogger(__name__)
+_dead_letters = metrics.get_meter("nextmodel.billing").create_counter(
+    "nextmodel.billing.dead_letters", unit="{settlement}",
+    description="Settlements refused for good and kept as dead letters, by the field or rule that refused them")
 
 DEFAULT_TEAM_ID = "team_default"
 DEFAULT_PROJECT_ID = "proj_default"
@@ -250,16 +254,52 @@ class BillingService:
 
     # -- ledger -------------------------------------------------------------------------
 
-    async def settle(self, usage: Usage) -> Receipt:
-        return (await self.settle_batch([usage]))[0]
+    async def settle(self, usage: Usage, payload: bytes = b"") -> Receipt | DeadLetter:
+        return (await self.settle_batch([usage], [payload]))[0]
 
-    async def settle_batch(self, batch: list[Usage]) -> list[Receipt]:
+    async def settle_batch(self, batch: list[Usage], payloads: list[bytes] | None = None) -> list[Receipt | DeadLetter]:
         """Price and record usage, and release its reservations, atomically.
 
         Idempotent: a request id settled before keeps its first receipt, and is not counted again.
+        A settlement that can never be stored (settlement.py) is answered with its dead letter
+        instead, and the others settle; a transient storage fault fails the whole batch.
         """
-        receipts = [build_receipt(usage, self.receipt_secret) for usage in batch]
-        return await self.store.record(receipts, [usage.reservation_id for usage in batch])
+        answers = settlement.receipts_or_refusals(batch, payloads or [b""] * len(batch), self.receipt_secret)
+        stored = [a for a in answers if isinstance(a, Receipt)]
+        if stored:
+            reservation_of = {usage.request_id: usage.reservation_id for usage in batch}
+            try:
+                kept = await self.store.record(stored, [reservation_of[r.request_id] for r in stored])
+            except settlement.PERMANENT_STORAGE_ERRORS:
+                kept = await self._record_one_by_one(answers, batch, payloads)
+            by_request = {receipt.request_id: receipt for receipt in kept}
+            answers = [by_request.get(a.request_id, a) if isinstance(a, Receipt) else a for a in answers]
+        return [await self._dead_letter(a) if isinstance(a, settlement.Refused) else a for a in answers]
+
+    async def _record_one_by_one(self, answers, batch: list[Usage], payloads: list[bytes] | None) -> list[Receipt]:
+        """The database refused the batch: find the settlement it refuses by storing each alone."""
+        kept: list[Receipt] = []
+        for index, answer in enumerate(answers):
+            if not isinstance(answer, Receipt):
+                continue
+            try:
+                kept += await self.store.record([answer], [batch[index].reservation_id])
+            except settlement.PERMANENT_STORAGE_ERRORS as refused:
+                answers[index] = settlement.Refused(batch[index], (payloads or [b""] * len(batch))[index],
+                                                    settlement.storage_reason(refused), answer.charged_cost_nano_usd)
+        return kept
+
+    async def _dead_letter(self, refused: settlement.Refused) -> DeadLetter:
+        letter = await self.store.dead_letter(settlement.dead_letter_of(refused, _now_ms()))
+        _dead_letters.add(1, {"reason": refused.reason.partition(":")[0]})
+        log.error("settlement refused; kept as a dead letter, its charge counted", extra={"fields": {
+            "dead_letter_id": letter.id, "reason": letter.reason, "charged_nano_usd": letter.charged_cost_nano_usd,
+            "charge_basis": letter.charge_basis}})
+        return letter
+
+    async def dead_letters(self, *, limit: int = 100, after_id: str = "") -> tuple[list[DeadLetter], int]:
+        return (await self.store.list_dead_letters(limit=max(1, min(limit, 1000)), after_id=after_id),
+                await self.store.count_dead_letters())
 
     async def receipt(self, receipt_id: str, project_id: str | None) -> Receipt | None:
         """A receipt, only if it belongs to `project_id` (None: an admin caller).

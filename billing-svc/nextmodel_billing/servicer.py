@@ -11,7 +11,7 @@ import grpc
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
-from nextmodel_billing.store.base import BudgetRow, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
+from nextmodel_billing.store.base import BudgetRow, DeadLetter, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
 from nextmodel_billing.budgets import resets_at_ms
 from nextmodel_common.access import metadata_bearer
 from nextmodel_common.errors import GatewayError
@@ -64,10 +64,6 @@ def usage_from_proto(request: billing_pb2.SettleRequest) -> Usage:
     )
 
 
-def _valid_settlement(request: billing_pb2.SettleRequest) -> bool:
-    return bool(request.request_id and request.receipt_id and request.project_id)
-
-
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     """The router's calls: authenticate, reserve, settle, release, provider keys."""
 
@@ -102,6 +98,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             tokens_per_minute=principal.tokens_per_minute,
             own_key_providers=principal.own_key_providers,
             budget_remaining_bps=principal.budget_remaining_bps,
+            expires_unix_ms=principal.expires_unix_ms or 0,
         )
 
     async def Reserve(self, request, context):
@@ -124,15 +121,18 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         return billing_pb2.ReleaseResponse()
 
     async def Settle(self, request, context):
-        if not _valid_settlement(request):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id, receipt_id and project_id are required")
-        return receipt_to_proto(await self.service.settle(usage_from_proto(request)))
+        settled = await self.service.settle(usage_from_proto(request), request.SerializeToString())
+        if isinstance(settled, DeadLetter):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"settlement refused and kept as dead letter {settled.id}: {settled.reason}")
+        return receipt_to_proto(settled)
 
     async def SettleBatch(self, request, context):
-        if not all(_valid_settlement(s) for s in request.settlements):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request_id, receipt_id and project_id are required")
-        stored = await self.service.settle_batch([usage_from_proto(s) for s in request.settlements])
-        return billing_pb2.SettleBatchResponse(receipt_ids=[r.id for r in stored])
+        settled = await self.service.settle_batch([usage_from_proto(s) for s in request.settlements],
+                                                  [s.SerializeToString() for s in request.settlements])
+        refused = [isinstance(s, DeadLetter) for s in settled]
+        return billing_pb2.SettleBatchResponse(receipt_ids=["" if r else s.id for s, r in zip(settled, refused)],
+                                               dead_letter_ids=[s.id if r else "" for s, r in zip(settled, refused)])
 
     async def GetReceipt(self, request, context):
         receipt = await self.service.receipt(request.receipt_id, request.project_id or None)
@@ -296,11 +296,24 @@ class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
         return admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=request.provider, present=False)
 
     @_guarded
+    async def ListDeadLetters(self, request, context):
+        letters, total = await self.service.dead_letters(limit=request.limit or 100, after_id=request.after_id)
+        return admin_pb2.ListDeadLettersResponse(dead_letters=[dead_letter_to_proto(d) for d in letters], total=total)
+
+    @_guarded
     async def ListProviderKeys(self, request, context):
         return admin_pb2.ListProviderKeysResponse(keys=[
             admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=provider, present=True,
                                       updated_unix_ms=updated)
             for provider, updated in await self.service.store.list_provider_keys(request.project_id)])
+
+
+def dead_letter_to_proto(letter: DeadLetter) -> admin_pb2.DeadLetter:
+    return admin_pb2.DeadLetter(
+        id=letter.id, created_unix_ms=letter.created_unix_ms, request_id=letter.request_id,
+        receipt_id=letter.receipt_id, key_id=letter.key_id, project_id=letter.project_id, team_id=letter.team_id,
+        charged_cost_nano_usd=letter.charged_cost_nano_usd, charge_basis=letter.charge_basis, reason=letter.reason,
+        payload=letter.payload)
 
 
 def usage_filter(query: admin_pb2.UsageQuery) -> UsageFilter:
@@ -335,6 +348,13 @@ class UsageServicer(admin_pb2_grpc.UsageServiceServicer):
             await error.abort(context)
         async for data in chunks:
             yield admin_pb2.ExportChunk(data=data)
+
+    async def WhoAmI(self, request, context):
+        try:
+            caller = await self.service.caller(_authorization(context))
+        except GatewayError as error:
+            await error.abort(context)
+        return admin_pb2.Caller(admin=caller.admin, project_id=caller.project_id, team_id=caller.team_id)
 
     async def GetReceipt(self, request, context):
         try:

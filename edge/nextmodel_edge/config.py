@@ -26,9 +26,11 @@ class EdgeSettings(BaseServiceSettings):
     auth_failure_window_seconds: float = 60.0
     # Client addresses the guard remembers at most (the oldest is forgotten first).
     auth_failure_max_sources: int = 100_000
-    # Peers whose X-Forwarded-For names the client (comma-separated addresses or CIDRs, "*" for any):
-    # behind an ingress or load balancer, its addresses, or every client shares the ingress's address.
-    edge_forwarded_allow_ips: str = "127.0.0.1,::1"
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or CIDRs, "*" for any).
+    # Empty (the default): X-Forwarded-For is ignored, so a caller cannot choose the address the
+    # failed-authentication guard counts. Behind an ingress or load balancer, list its addresses
+    # (the Kubernetes manifests do), or every client shares the ingress's address.
+    edge_forwarded_allow_ips: str = ""
 
 
 @lru_cache

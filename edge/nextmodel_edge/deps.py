@@ -10,6 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from nextmodel_common import limits
+from nextmodel_common.access import bearer
+from nextmodel_common.errors import GatewayError
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings
 
@@ -23,9 +26,18 @@ async def current_settings(request: Request) -> EdgeSettings:
 
 
 async def auth_metadata(request: Request) -> tuple[tuple[str, str], ...]:
-    """The caller's key goes to the router as call metadata, untouched; the edge never checks it."""
+    """The caller's key goes on as call metadata; the services behind decide whether it is good.
+
+    The edge refuses only what cannot be a key at all: one longer than any key NextModel issues
+    (it would not even fit gRPC metadata) or with control characters, as 401.
+    """
     authorization = request.headers.get("authorization")
-    return (("authorization", authorization),) if authorization else ()
+    if not authorization:
+        return ()
+    token = bearer(authorization) or ""
+    if len(authorization) > limits.CREDENTIAL.max_length + len("Bearer ") or (token and limits.CREDENTIAL.problem(token)):
+        raise GatewayError(401, "Invalid API key. Check the key, or create a new one.", code="invalid_api_key")
+    return (("authorization", authorization),)
 
 
 UpstreamsDep = Annotated[Upstreams, Depends(get_upstreams)]

@@ -4,6 +4,8 @@ In this order, before a request reaches a route:
 
 1. Headers: a request line plus headers past NEXTMODEL_MAX_HEADER_BYTES gets 431. (uvicorn with
    httptools sets no limit of its own; server.py also stops a header block that keeps growing.)
+   A path or query string with a percent-encoded control character gets 400: no parameter may
+   hold one (PostgreSQL refuses NUL in text; limits.py).
 2. Failed authentication: a client address that got NEXTMODEL_AUTH_FAILURE_LIMIT 401 answers within
    NEXTMODEL_AUTH_FAILURE_WINDOW_SECONDS gets 429 with Retry-After, not forwarded, until a window
    has passed. Counted in memory: it is a per-replica guard at the ingress.
@@ -26,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from nextmodel_common import limits
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.config import EdgeSettings
 
@@ -53,6 +56,8 @@ def body_too_large_body(limit: int) -> bytes:
     return error_body(413, f"The request body is larger than {limit} bytes.", "request_too_large")
 
 
+CONTROL_IN_URL = error_body(400, "The path or query string holds a control character (such as %00).",
+                            "invalid_url")
 OVERLOADED = error_body(503, "The gateway is at capacity. Retry the request shortly.", "overloaded")
 TOO_MANY_AUTH_FAILURES = error_body(
     429, "Too many requests with a missing or invalid API key came from this address. "
@@ -138,7 +143,9 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        raw_path = scope.get("raw_path") or b""
+        query = scope.get("query_string") or b""
+        size = len(raw_path) + len(query)
         length = None
         for name, value in scope["headers"]:
             size += len(name) + len(value) + 4  # ": " and CRLF
@@ -146,6 +153,10 @@ class EdgeGuard:
                 length = value
         if size > self.max_header_bytes:
             await _answer(send, 431, self._headers_too_large, (b"connection", b"close"))
+            return
+        if (b"%" in raw_path or b"%" in query) and (limits.ENCODED_CONTROL.search(raw_path)
+                                                    or limits.ENCODED_CONTROL.search(query)):
+            await _answer(send, 400, CONTROL_IN_URL)
             return
 
         guarded = path not in NEVER_GUARDED and not path.startswith(DASHBOARD_PREFIX)

@@ -80,8 +80,9 @@ def main() -> None:
         port=settings.edge_port,
         loop="uvloop",
         http=guarded_protocol(settings.max_header_bytes),
-        proxy_headers=True,
-        forwarded_allow_ips=settings.edge_forwarded_allow_ips,
+        # X-Forwarded-For only from the listed proxies; with none listed it is not read at all.
+        proxy_headers=bool(settings.edge_forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.edge_forwarded_allow_ips.strip() or None,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),

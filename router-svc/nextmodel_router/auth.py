@@ -1,7 +1,8 @@
 """Key authentication through billing, with a short-lived local cache.
 
 An authenticated key is trusted for the TTL billing gives (a few seconds), so a revoked
-key stops working within seconds while the hot path rarely pays a billing round trip.
+key stops working within seconds while the hot path rarely pays a billing round trip. A key
+with an expiry is refused from its `expires_unix_ms` on, cached or not.
 
 When billing cannot be reached, a key that authenticated within the last `stale_seconds`
 keeps working (its usage waits in the outbox); keys never seen before are refused with
@@ -39,6 +40,9 @@ class KeyAuthenticator:
             )
         fingerprint = hashlib.sha256(api_key.encode()).digest()
         cached = self._cache.get(fingerprint)
+        if cached and _expired(cached[0]):
+            self._cache.pop(fingerprint, None)
+            raise _invalid_key()
         now = time.monotonic()
         if cached and cached[1] > now:
             return cached[0]
@@ -49,8 +53,7 @@ class KeyAuthenticator:
         except grpc.aio.AioRpcError as failure:
             if failure.code() == grpc.StatusCode.UNAUTHENTICATED:
                 self._cache.pop(fingerprint, None)
-                raise GatewayError(401, "Invalid API key. Check the key, or create a new one.",
-                                   code="invalid_api_key") from None
+                raise _invalid_key() from None
             if cached and cached[1] + self.stale_seconds > now:
                 return cached[0]
             raise from_rpc_error(failure, "billing") from None
@@ -60,3 +63,9 @@ class KeyAuthenticator:
         return principal
 
 
+def _expired(principal: billing_pb2.Principal) -> bool:
+    return bool(principal.expires_unix_ms) and principal.expires_unix_ms <= time.time() * 1000
+
+
+def _invalid_key() -> GatewayError:
+    return GatewayError(401, "Invalid API key. Check the key, or create a new one.", code="invalid_api_key")

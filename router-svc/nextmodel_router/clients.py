@@ -12,6 +12,7 @@ import logging
 import time
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
@@ -136,6 +137,24 @@ class CacheClient:
             return None
 
 
+# Failures that say nothing about the settlements themselves: the whole batch waits and is sent again.
+TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                             grpc.StatusCode.CANCELLED, grpc.StatusCode.RESOURCE_EXHAUSTED,
+                             grpc.StatusCode.ABORTED})
+REFUSALS_BEFORE_SET_ASIDE = 3
+
+
+class _Refused(Exception):
+    """Billing refused the only rows left, each alone: wait as for a passing fault, then try again."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        super().__init__(code.name)
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+
 class BillingClient:
     """Settles usage in billing through the durable outbox; releases reservations directly."""
 
@@ -148,6 +167,7 @@ class BillingClient:
         self.batch = batch
         self.linger_seconds = linger_seconds
         self._task: asyncio.Task | None = None
+        self._refusals: dict[int, int] = {}  # outbox seq -> times billing refused it alone
 
     async def settle(self, request: billing_pb2.SettleRequest) -> None:
         """Returns once the settlement is on disk; billing gets it moments later, in a batch."""
@@ -180,15 +200,70 @@ class BillingClient:
             self._task = asyncio.create_task(self._deliver(), name="outbox-delivery")
 
     async def deliver_once(self) -> int:
-        """Deliver one batch from the outbox; returns how many settled."""
+        """Deliver one batch from the outbox; returns how many rows left it (settled or set aside).
+
+        Billing answers a settlement it refuses for good with a dead letter and takes the rest.
+        A batch it refuses as a whole for another reason than a passing fault is sent again row
+        by row, so that one row it cannot take does not hold back the others (outbox.py).
+        """
         rows = self.outbox.take(self.batch)
         if not rows:
             return 0
-        batch = billing_pb2.SettleBatchRequest(
-            settlements=[billing_pb2.SettleRequest.FromString(payload) for _, payload in rows])
-        await self.stub.SettleBatch(batch, timeout=self.timeout * 4)
-        await self.outbox.remove([seq for seq, _ in rows])
+        readable: list[tuple[int, billing_pb2.SettleRequest]] = []
+        unreadable: list[int] = []
+        for seq, payload in rows:
+            try:
+                readable.append((seq, billing_pb2.SettleRequest.FromString(payload)))
+            except DecodeError:
+                unreadable.append(seq)
+        if unreadable:
+            await self.outbox.set_aside(unreadable, "the payload cannot be read")
+        if readable:
+            try:
+                await self._settle([settlement for _, settlement in readable])
+            except grpc.aio.AioRpcError as failure:
+                if failure.code() in TRANSIENT_CODES:
+                    raise
+                await self._deliver_one_by_one(readable, failure.code())
+                return len(rows)
+            await self.outbox.remove([seq for seq, _ in readable])
         return len(rows)
+
+    async def _settle(self, settlements: list[billing_pb2.SettleRequest]) -> None:
+        answer = await self.stub.SettleBatch(billing_pb2.SettleBatchRequest(settlements=settlements),
+                                             timeout=self.timeout * 4)
+        refused = sum(1 for dead_letter_id in answer.dead_letter_ids if dead_letter_id)
+        if refused:
+            log.error("billing refused settlements for good; kept as dead letters with their charge counted",
+                      extra={"fields": {"count": refused}})
+
+    async def _deliver_one_by_one(self, rows: list[tuple[int, billing_pb2.SettleRequest]],
+                                  code: grpc.StatusCode) -> None:
+        """A row billing refuses alone while it takes another is set aside at once; one refused
+        alone with nothing else to compare is set aside after REFUSALS_BEFORE_SET_ASIDE tries."""
+        refused: list[int] = []
+        delivered = False
+        for seq, settlement in rows:
+            try:
+                await self._settle([settlement])
+            except grpc.aio.AioRpcError as failure:
+                if failure.code() in TRANSIENT_CODES:
+                    raise
+                refused.append(seq)
+                code = failure.code()
+                continue
+            delivered = True
+            self._refusals.pop(seq, None)
+            await self.outbox.remove([seq])
+        for seq in refused:
+            self._refusals[seq] = self._refusals.get(seq, 0) + 1
+        hopeless = [seq for seq in refused if delivered or self._refusals[seq] >= REFUSALS_BEFORE_SET_ASIDE]
+        if hopeless:
+            for seq in hopeless:
+                self._refusals.pop(seq, None)
+            await self.outbox.set_aside(hopeless, f"billing refused it ({code.name})")
+        elif refused:
+            raise _Refused(code)
 
     async def _deliver(self) -> None:
         failing = False
@@ -202,7 +277,7 @@ class BillingClient:
                     if failing:
                         log.info("billing reachable again; outbox delivered")
                     return
-            except grpc.aio.AioRpcError as failure:
+            except (grpc.aio.AioRpcError, _Refused) as failure:
                 if not failing:
                     log.warning("billing unreachable; settlements wait in the outbox",
                                 extra={"fields": {"code": failure.code().name, "pending": self.outbox.pending()}})
@@ -215,7 +290,7 @@ class BillingClient:
         try:  # one last try, so a rolling restart leaves nothing behind
             while await self.deliver_once():
                 pass
-        except grpc.aio.AioRpcError:
+        except (grpc.aio.AioRpcError, _Refused):
             pass
         left = self.outbox.pending()
         if left:

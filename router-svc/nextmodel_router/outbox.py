@@ -17,6 +17,12 @@ starts and finds such records (its previous process was killed mid-stream) moves
 outbox, so the usage of a crashed router's streams is billed (once: billing settles by request
 id). Only the router holding the file's lock does that, so a second process pointed at the same
 file by mistake never settles the streams of a live one.
+
+Set aside: a row that can never be delivered (its payload cannot be read, or billing refuses it
+alone while it takes the others) moves to the `set_aside` table with the reason, so it does not
+hold back the rows behind it; it stays on disk for an operator. Billing keeps settlements it
+refuses for good as dead letters and acknowledges them, so with a current billing only a
+damaged file or a contract mismatch puts rows here.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import asyncio
 import fcntl
 import logging
 import sqlite3
+import time
 from collections import deque
 from pathlib import Path
 
@@ -44,6 +51,8 @@ class SettlementOutbox:
         self._db.execute("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "request_id TEXT NOT NULL, payload BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS open_streams (request_id TEXT PRIMARY KEY, payload BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS set_aside (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, "
+                         "payload BLOB NOT NULL, reason TEXT NOT NULL, unix_ms INTEGER NOT NULL)")
         self._lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - held for the process's life
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -127,11 +136,36 @@ class SettlementOutbox:
 
     async def remove(self, seqs: list[int]) -> None:
         """Billing acknowledged these: forget them."""
-        delivered = set(seqs)
-        while self._ready and self._ready[0][0] in delivered:
-            self._ready.popleft()
+        self._forget(seqs)
         async with self._db_lock:
             await asyncio.to_thread(self._db.executemany, "DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
+
+    async def set_aside(self, seqs: list[int], reason: str) -> None:
+        """These can never be delivered: keep them (with `reason`) out of the way of the rest."""
+        self._forget(seqs)
+        async with self._db_lock:
+            await asyncio.to_thread(self._move_aside, seqs, reason)
+        log.error("settlements set aside in the outbox; they are kept for an operator",
+                  extra={"fields": {"count": len(seqs), "reason": reason, "path": str(self.path)}})
+
+    def _move_aside(self, seqs: list[int], reason: str) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            for seq in seqs:
+                self._db.execute("INSERT OR REPLACE INTO set_aside (seq, request_id, payload, reason, unix_ms) "
+                                 "SELECT seq, request_id, payload, ?, ? FROM outbox WHERE seq = ?",
+                                 (reason, int(time.time() * 1000), seq))
+                self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+    def set_aside_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM set_aside").fetchone()[0]
+
+    def _forget(self, seqs: list[int]) -> None:
+        gone = set(seqs)
+        while self._ready and self._ready[0][0] in gone:
+            gone.discard(self._ready.popleft()[0])
+        if gone:  # not a prefix (rows delivered one by one): rebuild the queue without them
+            self._ready = deque(row for row in self._ready if row[0] not in gone)
 
     async def drain_writes(self) -> None:
         if self._writer is not None:

@@ -213,13 +213,15 @@ def guarded_stack(fake_upstream, tmp_path_factory) -> Iterator[Stack]:
         "NEXTMODEL_EDGE_MAX_IN_FLIGHT": "2",
         "NEXTMODEL_AUTH_FAILURE_LIMIT": str(AUTH_FAILURE_LIMIT),
         "NEXTMODEL_AUTH_FAILURE_WINDOW_SECONDS": str(AUTH_WINDOW_SECONDS),
+        # The test client plays the ingress: X-Forwarded-For is trusted from loopback here only.
+        "NEXTMODEL_EDGE_FORWARDED_ALLOW_IPS": "127.0.0.1",
     }).start()
     yield running
     running.stop()
 
 
 def as_source(address: str) -> dict[str, str]:
-    """The edge trusts X-Forwarded-For from loopback (NEXTMODEL_EDGE_FORWARDED_ALLOW_IPS), as from an ingress."""
+    """This stack trusts X-Forwarded-For from loopback (NEXTMODEL_EDGE_FORWARDED_ALLOW_IPS), as from an ingress."""
     return {"x-forwarded-for": address}
 
 

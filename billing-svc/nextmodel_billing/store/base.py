@@ -69,6 +69,25 @@ class ReservationResult:
     soft_exceeded: bool
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A settlement refused for good, kept whole with the reason (schema.dead_letters)."""
+
+    id: str
+    request_key: str
+    created_unix_ms: int
+    request_id: str
+    receipt_id: str
+    key_id: str
+    project_id: str
+    team_id: str
+    charged_cost_nano_usd: int
+    charge_basis: str  # priced (the receipt's cost) | reserved (its reservation's worst case) | none
+    reason: str
+    payload: bytes
+    reservation_id: str = ""  # not stored: the reservation it settles
+
+
 class BudgetExceeded(Exception):
     def __init__(self, budget: BudgetRow, available_nano_usd: int) -> None:
         super().__init__(f"{budget.scope} budget {budget.id} ({budget.period}) cannot cover the request")
@@ -130,6 +149,9 @@ class BillingStore(Protocol):
 
     # ledger
     async def record(self, receipts: list[Receipt], reservation_ids: list[str]) -> list[Receipt]: ...
+    async def dead_letter(self, letter: DeadLetter) -> DeadLetter: ...
+    async def list_dead_letters(self, *, limit: int, after_id: str = "") -> list[DeadLetter]: ...
+    async def count_dead_letters(self) -> int: ...
     async def get_receipt(self, receipt_id: str) -> Receipt | None: ...
     async def list_receipts(self, project_id: str, *, limit: int, after_id: str) -> list[Receipt]: ...
     async def usage(self, group_by: str, where: UsageFilter) -> list[UsageTotals]: ...

@@ -21,6 +21,8 @@ from ulid import ULID
 
 from nextmodel_billing.budgets import period_key
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Principal, Receipt
+from nextmodel_billing.store.counters import MissingCounter as _MissingCounter, applies as _applies
+from nextmodel_billing.store.dead_letters import DeadLetterStore
 from nextmodel_billing.store.base import (
     BudgetExceeded, BudgetRow, KeyRecord, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
 )
@@ -90,19 +92,7 @@ def _budget(row, counter=None, key: str = "") -> BudgetRow:
     )
 
 
-def _applies(budget, key_id: str, project_id: str, team_id: str) -> bool:
-    return (budget.scope, budget.scope_id) in (("key", key_id), ("project", project_id), ("team", team_id))
-
-
-class _MissingCounter(Exception):
-    """A budget has no counter row for the period yet: create it, then run the transaction again."""
-
-    def __init__(self, budget_id: str, key: str) -> None:
-        self.budget_id = budget_id
-        self.key = key
-
-
-class SqlBillingStore:
+class SqlBillingStore(DeadLetterStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -170,7 +160,7 @@ class SqlBillingStore:
             cache=CacheSettings(enabled=row.cache_enabled, ttl_seconds=row.cache_ttl_seconds,
                                 discount_bps=row.cache_discount_bps, cache_sampled=row.cache_sampled),
             cache_shared_in_team=row.cache_shared, has_budget=has_budget, own_key_providers=tuple(sorted(own)),
-            budget_remaining_bps=remaining_bps,
+            budget_remaining_bps=remaining_bps, expires_unix_ms=row.expires_unix_ms,
         )
         return KeyRecord(principal=principal, revoked=row.revoked_unix_ms is not None,
                          expires_unix_ms=row.expires_unix_ms)
@@ -350,17 +340,23 @@ class SqlBillingStore:
         return await self._retrying_missing_counters(transaction)
 
     async def _release_lines(self, conn: AsyncConnection, reservation_id: str, status: str) -> bool:
-        """Mark a held reservation settled or released and give its amounts back. False if not held."""
+        """Mark a held or expired reservation settled or released and take back what it counted:
+        a held one's amounts from `reserved`, an expired one's from `spent`. False if neither."""
+        before = (await conn.execute(select(reservations.c.status).where(
+            reservations.c.id == reservation_id))).scalar()
+        if before not in ("held", "expired"):
+            return False
         changed = await conn.execute(reservations.update().where(
-            reservations.c.id == reservation_id, reservations.c.status == "held").values(status=status))
+            reservations.c.id == reservation_id, reservations.c.status == before).values(status=status))
         if not changed.rowcount:
             return False
+        column = budget_counters.c.reserved_nano_usd if before == "held" else budget_counters.c.spent_nano_usd
         lines = (await conn.execute(select(reservation_lines).where(
             reservation_lines.c.reservation_id == reservation_id).order_by(reservation_lines.c.budget_id))).all()
         for line in lines:
             await conn.execute(budget_counters.update().where(
                 budget_counters.c.budget_id == line.budget_id, budget_counters.c.period_key == line.period_key,
-            ).values(reserved_nano_usd=budget_counters.c.reserved_nano_usd - line.amount_nano_usd))
+            ).values({column: column - line.amount_nano_usd}))
         return True
 
     async def release(self, *, reservation_id: str, request_id: str) -> bool:
@@ -371,14 +367,31 @@ class SqlBillingStore:
             return await self._release_lines(conn, reservation_id, "released") if reservation_id else False
 
     async def expire_reservations(self, *, now_ms: int) -> int:
+        """Held reservations past their lifetime count as spent at their worst case.
+
+        Their request may still be in flight or its settlement in a router's outbox, so the room
+        is not given back: the settlement, when it arrives, takes the worst case off and adds the
+        real cost (`_release_lines`). A hard budget therefore stays hard while billing is slow.
+        """
         async with self.engine.connect() as conn:
             stale = (await conn.execute(select(reservations.c.id).where(
                 reservations.c.status == "held", reservations.c.expires_unix_ms < now_ms))).scalars().all()
-        released = 0
+        expired = 0
         for reservation_id in stale:
             async with self._write() as conn:
-                released += await self._release_lines(conn, reservation_id, "released")
-        return released
+                changed = await conn.execute(reservations.update().where(
+                    reservations.c.id == reservation_id, reservations.c.status == "held").values(status="expired"))
+                if not changed.rowcount:
+                    continue
+                expired += 1
+                for line in (await conn.execute(select(reservation_lines).where(
+                        reservation_lines.c.reservation_id == reservation_id)
+                        .order_by(reservation_lines.c.budget_id))).all():
+                    await conn.execute(budget_counters.update().where(
+                        budget_counters.c.budget_id == line.budget_id, budget_counters.c.period_key == line.period_key,
+                    ).values(reserved_nano_usd=budget_counters.c.reserved_nano_usd - line.amount_nano_usd,
+                             spent_nano_usd=budget_counters.c.spent_nano_usd + line.amount_nano_usd))
+        return expired
 
     # -- ledger ------------------------------------------------------------------------
 

@@ -16,12 +16,20 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from nextmodel.billing.v1 import admin_pb2
-from nextmodel_common import money
+from nextmodel_common import limits, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.errors import error_response, rpc_error_response
 
 router = APIRouter(prefix="/admin/v1")
+
+
+Name = limits.text(limits.NAME)
+Id = limits.text(limits.ID)
+ModelId = limits.text(limits.MODEL)
+Policy = limits.text(limits.POLICY_NAME, allow_empty=True)
+Tags = dict[limits.text(limits.TAG_NAME), limits.text(limits.TAG_VALUE)]
+ProviderId = limits.text(limits.PROVIDER_ID)
 
 
 class Strict(BaseModel):
@@ -36,54 +44,52 @@ class CacheIn(Strict):
 
 
 class TeamIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     cache_shared: bool = False
 
 
 class ProjectIn(Strict):
-    team_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    team_id: Id
+    name: Name
     cache: CacheIn | None = None
 
 
 class ProjectPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = None
     cache: CacheIn | None = None
 
 
 class KeyIn(Strict):
-    project_id: str = Field(min_length=1, max_length=64)
-    name: str = Field("api key", min_length=1, max_length=200)
+    project_id: Id
+    name: Name = "api key"
     expires_at: datetime | None = None
-    allowed_models: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=list,
-                                                                                      max_length=500)
-    default_policy: str = Field("", max_length=128)
-    tags: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=256)]] = Field(
-        default_factory=dict, max_length=32)
+    allowed_models: list[ModelId] = Field(default_factory=list, max_length=500)
+    default_policy: Policy = ""
+    tags: Tags = Field(default_factory=dict, max_length=limits.TAGS_MAX_COUNT)
     requests_per_minute: int = Field(0, ge=0, le=10_000_000)
     tokens_per_minute: int = Field(0, ge=0, le=10_000_000_000)
 
 
 class KeyPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = None
     expires_at: datetime | None = None
-    allowed_models: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(None, max_length=500)
-    default_policy: str | None = Field(None, max_length=128)
-    tags: dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[str, Field(max_length=256)]] | None = None
+    allowed_models: list[ModelId] | None = Field(None, max_length=500)
+    default_policy: Policy | None = None
+    tags: Tags | None = Field(None, max_length=limits.TAGS_MAX_COUNT)
     requests_per_minute: int | None = Field(None, ge=0, le=10_000_000)
     tokens_per_minute: int | None = Field(None, ge=0, le=10_000_000_000)
 
 
 class BudgetIn(Strict):
     scope: str = Field(pattern="^(key|project|team)$")
-    scope_id: str = Field(min_length=1, max_length=64)
+    scope_id: Id
     period: str = Field(pattern="^(daily|weekly|monthly|total)$")
     limit_usd: Decimal = Field(gt=0, max_digits=18, decimal_places=9)
     hard: bool = True
 
 
 class ProviderKeyIn(Strict):
-    api_key: str = Field(min_length=1, max_length=1024)
+    api_key: limits.text(limits.PROVIDER_API_KEY)
 
 
 def _unix_ms(moment: datetime | None) -> int:
@@ -190,7 +196,7 @@ async def create_project(body: ProjectIn, upstreams: UpstreamsDep, auth: AuthDep
 
 
 @router.patch("/projects/{project_id}")
-async def update_project(project_id: str, body: ProjectPatch, upstreams: UpstreamsDep, auth: AuthDep,
+async def update_project(project_id: Id, body: ProjectPatch, upstreams: UpstreamsDep, auth: AuthDep,
                          settings: SettingsDep) -> Response:
     request = admin_pb2.UpdateProjectRequest(project_id=project_id)
     if body.name is not None:
@@ -225,7 +231,7 @@ async def list_keys(upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDe
 
 
 @router.patch("/keys/{key_id}")
-async def update_key(key_id: str, body: KeyPatch, upstreams: UpstreamsDep, auth: AuthDep,
+async def update_key(key_id: Id, body: KeyPatch, upstreams: UpstreamsDep, auth: AuthDep,
                      settings: SettingsDep) -> Response:
     request = admin_pb2.UpdateKeyRequest(key_id=key_id)
     for field in ("name", "default_policy", "requests_per_minute", "tokens_per_minute"):
@@ -244,7 +250,7 @@ async def update_key(key_id: str, body: KeyPatch, upstreams: UpstreamsDep, auth:
 
 @router.post("/keys/{key_id}/revoke")
 @router.delete("/keys/{key_id}")
-async def revoke_key(key_id: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+async def revoke_key(key_id: Id, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
     return await _call(upstreams.admin.RevokeKey, admin_pb2.RevokeKeyRequest(key_id=key_id), auth, settings,
                        key_out)
 
@@ -264,27 +270,27 @@ async def list_budgets(upstreams: UpstreamsDep, auth: AuthDep, settings: Setting
 
 
 @router.delete("/budgets/{budget_id}")
-async def delete_budget(budget_id: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+async def delete_budget(budget_id: Id, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
     return await _call(upstreams.admin.DeleteBudget, admin_pb2.DeleteBudgetRequest(budget_id=budget_id), auth,
                        settings, lambda _: {"object": "budget", "id": budget_id, "deleted": True})
 
 
 @router.put("/projects/{project_id}/provider-keys/{provider}")
-async def set_provider_key(project_id: str, provider: str, body: ProviderKeyIn, upstreams: UpstreamsDep,
+async def set_provider_key(project_id: Id, provider: ProviderId, body: ProviderKeyIn, upstreams: UpstreamsDep,
                            auth: AuthDep, settings: SettingsDep) -> Response:
     request = admin_pb2.SetProviderKeyRequest(project_id=project_id, provider=provider, api_key=body.api_key)
     return await _call(upstreams.admin.SetProviderKey, request, auth, settings, provider_key_out)
 
 
 @router.delete("/projects/{project_id}/provider-keys/{provider}")
-async def delete_provider_key(project_id: str, provider: str, upstreams: UpstreamsDep, auth: AuthDep,
+async def delete_provider_key(project_id: Id, provider: ProviderId, upstreams: UpstreamsDep, auth: AuthDep,
                               settings: SettingsDep) -> Response:
     request = admin_pb2.DeleteProviderKeyRequest(project_id=project_id, provider=provider)
     return await _call(upstreams.admin.DeleteProviderKey, request, auth, settings, provider_key_out)
 
 
 @router.get("/projects/{project_id}/provider-keys")
-async def list_provider_keys(project_id: str, upstreams: UpstreamsDep, auth: AuthDep,
+async def list_provider_keys(project_id: Id, upstreams: UpstreamsDep, auth: AuthDep,
                              settings: SettingsDep) -> Response:
     return await _call(upstreams.admin.ListProviderKeys, admin_pb2.ListProviderKeysRequest(project_id=project_id),
                        auth, settings, lambda a: _list(a.keys, provider_key_out))

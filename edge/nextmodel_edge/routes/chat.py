@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import ids, money
+from nextmodel_common import ids, limits, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import error_response, rpc_error_response
+from nextmodel_edge.errors import credentials_refusal, error_response, rpc_error_response
 
 router = APIRouter()
 
@@ -40,7 +40,11 @@ def parse_tags(header: str | None) -> dict[str, str]:
                                param="x-nextmodel-tags", code="invalid_header")
         if key.strip():
             tags[key.strip()] = value.strip()
-    return tags
+    return dict(limits.check_tags(tags, "x-nextmodel-tags"))
+
+
+def _policy_header(value: str) -> str:
+    return limits.POLICY_NAME.check(value.strip(), "x-nextmodel-policy") if value.strip() else ""
 
 
 def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -> dict[str, str]:
@@ -83,6 +87,9 @@ def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2
     """Parse just enough of the body to fill the typed fields; the body itself goes on untouched."""
     body = load_body(raw)
     model = body.get("model")
+    if isinstance(model, str):
+        limits.MODEL.check(model, "model")
+    limits.check_body_fields(body)
     stream = body.get("stream", False)
     if stream is not None and not isinstance(stream, bool):  # 1 == True, but 1 is not a boolean
         raise GatewayError(400, "'stream' must be a boolean.", param="stream", code="invalid_type")
@@ -95,7 +102,7 @@ def to_chat_request(raw: bytes, request: Request, request_id: str) -> router_pb2
         model=model if isinstance(model, str) else "",
         stream=bool(stream),
         cache_mode=_CACHE_MODES.get(cache_header, router_pb2.CACHE_MODE_UNSPECIFIED),
-        policy=request.headers.get("x-nextmodel-policy", ""),
+        policy=_policy_header(request.headers.get("x-nextmodel-policy", "")),
         tags=parse_tags(request.headers.get("x-nextmodel-tags")),
         request_id=request_id,
     )
@@ -203,7 +210,7 @@ async def chat_completions(request: Request, upstreams: UpstreamsDep, auth: Auth
     try:
         chat_request = to_chat_request(await request.body(), request, request_id)
     except GatewayError as error:
-        return error_response(error, request_id)
+        return error_response(await credentials_refusal(request) or error, request_id)
     if chat_request.stream:
         return await _stream(chat_request, upstreams, auth, settings)
     try:

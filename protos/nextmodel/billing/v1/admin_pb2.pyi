@@ -384,3 +384,59 @@ class ExportChunk(_message.Message):
     DATA_FIELD_NUMBER: _ClassVar[int]
     data: bytes
     def __init__(self, data: _Optional[bytes] = ...) -> None: ...
+
+class ListDeadLettersRequest(_message.Message):
+    __slots__ = ("limit", "after_id")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_ID_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    after_id: str
+    def __init__(self, limit: _Optional[int] = ..., after_id: _Optional[str] = ...) -> None: ...
+
+class DeadLetter(_message.Message):
+    __slots__ = ("id", "created_unix_ms", "request_id", "receipt_id", "key_id", "project_id", "team_id", "charged_cost_nano_usd", "charge_basis", "reason", "payload")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    CHARGED_COST_NANO_USD_FIELD_NUMBER: _ClassVar[int]
+    CHARGE_BASIS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    created_unix_ms: int
+    request_id: str
+    receipt_id: str
+    key_id: str
+    project_id: str
+    team_id: str
+    charged_cost_nano_usd: int
+    charge_basis: str
+    reason: str
+    payload: bytes
+    def __init__(self, id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., charged_cost_nano_usd: _Optional[int] = ..., charge_basis: _Optional[str] = ..., reason: _Optional[str] = ..., payload: _Optional[bytes] = ...) -> None: ...
+
+class ListDeadLettersResponse(_message.Message):
+    __slots__ = ("dead_letters", "total")
+    DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    dead_letters: _containers.RepeatedCompositeFieldContainer[DeadLetter]
+    total: int
+    def __init__(self, dead_letters: _Optional[_Iterable[_Union[DeadLetter, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class WhoAmIRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Caller(_message.Message):
+    __slots__ = ("admin", "project_id", "team_id")
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    admin: bool
+    project_id: str
+    team_id: str
+    def __init__(self, admin: _Optional[bool] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ...) -> None: ...

@@ -112,6 +112,11 @@ class BillingAdminServiceStub:
                 request_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListProviderKeysRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListProviderKeysResponse.FromString,
                 _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/nextmodel.billing.v1.BillingAdminService/ListDeadLetters',
+                request_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
 
 
 class BillingAdminServiceServicer:
@@ -211,6 +216,13 @@ class BillingAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDeadLetters(self, request, context):
+        """Settlements billing refused for good, kept with the reason (their charge is counted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -288,6 +300,11 @@ def add_BillingAdminServiceServicer_to_server(servicer, server):
                     servicer.ListProviderKeys,
                     request_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListProviderKeysRequest.FromString,
                     response_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListProviderKeysResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -707,6 +724,33 @@ class BillingAdminService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.billing.v1.BillingAdminService/ListDeadLetters',
+            nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersRequest.SerializeToString,
+            nextmodel_dot_billing_dot_v1_dot_admin__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class UsageServiceStub:
     """Spend and receipts, for a project key (its own project only) or the admin key (any).
@@ -733,6 +777,11 @@ class UsageServiceStub:
                 request_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.GetReceiptRequest.SerializeToString,
                 response_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
                 _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/nextmodel.billing.v1.UsageService/WhoAmI',
+                request_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.Caller.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -758,6 +807,14 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhoAmI(self, request, context):
+        """Who the presented key is (the admin, or one project's key); UNAUTHENTICATED otherwise.
+        The edge asks only when a request is invalid, so that a bad key hears 401 before a bad body 400.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -775,6 +832,11 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.GetReceipt,
                     request_deserializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.GetReceiptRequest.FromString,
                     response_serializer=nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.WhoAmIRequest.FromString,
+                    response_serializer=nextmodel_dot_billing_dot_v1_dot_admin__pb2.Caller.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -859,6 +921,33 @@ class UsageService:
             '/nextmodel.billing.v1.UsageService/GetReceipt',
             nextmodel_dot_billing_dot_v1_dot_billing__pb2.GetReceiptRequest.SerializeToString,
             nextmodel_dot_billing_dot_v1_dot_billing__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nextmodel.billing.v1.UsageService/WhoAmI',
+            nextmodel_dot_billing_dot_v1_dot_admin__pb2.WhoAmIRequest.SerializeToString,
+            nextmodel_dot_billing_dot_v1_dot_admin__pb2.Caller.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,7 +13,7 @@ class AuthenticateKeyRequest(_message.Message):
     def __init__(self, api_key: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget", "requests_per_minute", "tokens_per_minute", "own_key_providers", "cache_shared_in_team", "budget_remaining_bps")
+    __slots__ = ("key_id", "key_prefix", "project_id", "team_id", "allowed_models", "default_policy", "tags", "cache_ttl_seconds", "cache_enabled", "cache_ttl_entry_seconds", "cache_discount_bps", "cache_sampled", "cache_namespace", "has_budget", "requests_per_minute", "tokens_per_minute", "own_key_providers", "cache_shared_in_team", "budget_remaining_bps", "expires_unix_ms")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class Principal(_message.Message):
     OWN_KEY_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     CACHE_SHARED_IN_TEAM_FIELD_NUMBER: _ClassVar[int]
     BUDGET_REMAINING_BPS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     key_prefix: str
     project_id: str
@@ -59,7 +60,8 @@ class Principal(_message.Message):
     own_key_providers: _containers.RepeatedScalarFieldContainer[str]
     cache_shared_in_team: bool
     budget_remaining_bps: int
-    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., own_key_providers: _Optional[_Iterable[str]] = ..., cache_shared_in_team: _Optional[bool] = ..., budget_remaining_bps: _Optional[int] = ...) -> None: ...
+    expires_unix_ms: int
+    def __init__(self, key_id: _Optional[str] = ..., key_prefix: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ..., default_policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., cache_ttl_seconds: _Optional[int] = ..., cache_enabled: _Optional[bool] = ..., cache_ttl_entry_seconds: _Optional[int] = ..., cache_discount_bps: _Optional[int] = ..., cache_sampled: _Optional[bool] = ..., cache_namespace: _Optional[str] = ..., has_budget: _Optional[bool] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., own_key_providers: _Optional[_Iterable[str]] = ..., cache_shared_in_team: _Optional[bool] = ..., budget_remaining_bps: _Optional[int] = ..., expires_unix_ms: _Optional[int] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
     __slots__ = ("request_id", "key_id", "project_id", "team_id", "amount_nano_usd")
@@ -116,10 +118,12 @@ class SettleBatchRequest(_message.Message):
     def __init__(self, settlements: _Optional[_Iterable[_Union[SettleRequest, _Mapping]]] = ...) -> None: ...
 
 class SettleBatchResponse(_message.Message):
-    __slots__ = ("receipt_ids",)
+    __slots__ = ("receipt_ids", "dead_letter_ids")
     RECEIPT_IDS_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_IDS_FIELD_NUMBER: _ClassVar[int]
     receipt_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, receipt_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    dead_letter_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, receipt_ids: _Optional[_Iterable[str]] = ..., dead_letter_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SettleRequest(_message.Message):
     __slots__ = ("request_id", "receipt_id", "reservation_id", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "discount_bps", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "created_unix_ms", "cache_write_tokens", "attempts")
