@@ -133,7 +133,7 @@ def provider_env(fake: FakeUpstream) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
+def embedded_stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
     """All five real processes on embedded defaults, providers pointed at the fake upstream."""
     running = Stack(
         tmp_path_factory.mktemp("stack"),
@@ -141,6 +141,13 @@ def stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
     ).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(embedded_stack: Stack) -> Stack:
+    """The embedded stack. A module whose tests must hold on both backends overrides `stack`
+    with a fixture parametrized over `embedded_stack` and `prod_stack`."""
+    return embedded_stack
 
 
 @pytest.fixture(scope="session")
@@ -159,7 +166,7 @@ def prod_stack(fake_upstream: FakeUpstream, tmp_path_factory, session_postgres_u
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_stack(request) -> Stack:
     """Tests of storage-dependent behaviour run on the embedded stack and the production one."""
-    return request.getfixturevalue("stack" if request.param == "sqlite" else "prod_stack")
+    return request.getfixturevalue("embedded_stack" if request.param == "sqlite" else "prod_stack")
 
 
 @pytest.hookimpl(hookwrapper=True)

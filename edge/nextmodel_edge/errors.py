@@ -59,6 +59,17 @@ async def credentials_refusal(request: Request) -> GatewayError | None:
     return ADMIN_KEY_REQUIRED if admin_route and not caller.admin else None
 
 
+def _param(loc) -> str | None:
+    """The field in error as a dotted path. A map key is a client's value, not a field name: the
+    path stops at the map (and at any segment too long to be a field name)."""
+    segments: list[str] = []
+    for index, segment in enumerate(map(str, loc)):
+        if segment == "[key]" or (index + 1 < len(loc) and str(loc[index + 1]) == "[key]") or len(segment) > 64:
+            break
+        segments.append(segment)
+    return ".".join(segments) or None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
     async def _gateway(request: Request, error: GatewayError) -> Response:
@@ -84,6 +95,6 @@ def install(app: FastAPI) -> None:
         if refused is not None:
             return error_response(refused)
         first = error.errors()[0] if error.errors() else {}
-        param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        param = _param(first.get("loc", ())[1:])
         return error_response(GatewayError(400, f"Invalid request: {first.get('msg', 'bad input')}.", param=param,
                                            code="invalid_value"))

@@ -20,6 +20,13 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request) -> Stack:
+    """Every case here runs on the embedded stack and on PostgreSQL and Redis, as production runs:
+    SQLite enforces no column length, so a limit it hides would reach production."""
+    return request.getfixturevalue("embedded_stack" if request.param == "sqlite" else "prod_stack")
+
 MiB = 1024 * 1024
 HELLO = [{"role": "user", "content": "hello"}]
 
@@ -320,3 +327,120 @@ def test_a_key_expiring_after_year_9999_is_400(stack, account) -> None:
         answer = admin.post("/admin/v1/keys", json={"project_id": account.project_id,
                                                     "expires_at": "9999-12-31T23:59:59-01:00"})
     assert_openai_error(answer, 400, param="expires_at")
+
+
+# -- every user-controlled value has a declared limit (nextmodel_common.limits) -------------------------
+# Each case: a value past its limit gets a clear 4xx naming it, nothing is forwarded, nothing stored.
+# On PostgreSQL these are the values that used to be admitted and then refused by a column.
+
+def _tags(count: int, name: str = "k", value: str = "v") -> str:
+    return ",".join(f"{name}{i}={value}" for i in range(count))
+
+
+OVERSIZED_HEADERS = [
+    ("tag-value-8200", {"x-nextmodel-tags": "k=" + "v" * 8200}, 400, "x-nextmodel-tags"),
+    ("tag-name-70", {"x-nextmodel-tags": "n" * 70 + "=v"}, 400, "x-nextmodel-tags"),
+    ("tags-33", {"x-nextmodel-tags": _tags(33)}, 400, "x-nextmodel-tags"),
+    ("policy-200", {"x-nextmodel-policy": "p" * 200}, 400, "x-nextmodel-policy"),
+    ("authorization-15k", {"authorization": "Bearer nm-" + "k" * 15_000}, 401, None),
+    ("authorization-600", {"authorization": "Bearer nm-" + "k" * 600}, 401, None),
+]
+
+
+@pytest.mark.parametrize("headers, status, param", [case[1:] for case in OVERSIZED_HEADERS],
+                         ids=[case[0] for case in OVERSIZED_HEADERS])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_header_past_its_limit_is_refused_naming_it(chat, headers, status, param, stream) -> None:
+    answer = chat.post("/v1/chat/completions", headers=headers,
+                       json={"model": "gpt-4o-mini", "messages": HELLO, "stream": stream})
+    assert_openai_error(answer, status, param=param)
+
+
+OVERSIZED_FIELDS = [
+    ("model-300", {"model": "m" * 300}, "model"),
+    ("user-300", {"user": "u" * 300}, "user"),
+    ("safety-identifier-65", {"safety_identifier": "s" * 65}, "safety_identifier"),
+    ("metadata-17-pairs", {"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+    ("metadata-value-600", {"metadata": {"k": "v" * 600}}, "metadata"),
+    ("metadata-key-70", {"metadata": {"k" * 70: "v"}}, "metadata"),
+    ("metadata-value-number", {"metadata": {"k": 1}}, "metadata"),
+    ("user-with-nul", {"user": "a\u0000b"}, "user"),
+]
+
+
+@pytest.mark.parametrize("fields, param", [case[1:] for case in OVERSIZED_FIELDS],
+                         ids=[case[0] for case in OVERSIZED_FIELDS])
+def test_a_body_field_past_its_limit_is_400_naming_it(chat, fields, param) -> None:
+    answer = chat.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": HELLO, **fields})
+    assert_openai_error(answer, 400, param=param)
+
+
+def test_values_at_their_limits_are_served_and_settled(stack, fake_upstream) -> None:
+    """The largest values the limits admit fit storage: the request is served and its receipt lands."""
+    account = new_account(stack)
+    tags = ",".join(f"{'n' * 62}{i:02d}={'v' * 256}" for i in range(32))
+    answer = httpx.post(f"{stack.base_url}/chat/completions", timeout=30,
+                        headers={"authorization": f"Bearer {account.key}", "x-nextmodel-tags": tags},
+                        json={"model": "gpt-4o-mini", "messages": HELLO, "user": "u" * 256,
+                              "metadata": {f"{'k' * 62}{i:02d}": "v" * 512 for i in range(16)}})
+    assert answer.status_code == 200, answer.text
+    receipt = httpx.get(f"{stack.base_url}/receipts/{answer.headers['x-nextmodel-receipt-id']}",
+                        headers={"authorization": f"Bearer {account.key}"}, timeout=30)
+    assert receipt.status_code == 200, receipt.text
+    assert len(receipt.json()["tags"]) == 32
+
+
+OVERSIZED_ADMIN = [
+    ("team-name-201", "post", "/admin/v1/teams", {"name": "t" * 201}, "name"),
+    ("team-name-nul", "post", "/admin/v1/teams", {"name": "a\u0000b"}, "name"),
+    ("project-team-id-65", "post", "/admin/v1/projects", {"team_id": "t" * 65, "name": "p"}, "team_id"),
+    ("key-name-201", "post", "/admin/v1/keys", {"project_id": "proj_x", "name": "k" * 201}, "name"),
+    ("key-tag-name-70", "post", "/admin/v1/keys", {"project_id": "proj_x", "tags": {"n" * 70: "v"}}, "tags"),
+    ("key-tag-value-nul", "post", "/admin/v1/keys", {"project_id": "proj_x", "tags": {"k": "\u0000"}}, "tags.k"),
+    ("key-33-tags", "post", "/admin/v1/keys", {"project_id": "proj_x", "tags": {f"k{i}": "v" for i in range(33)}},
+     "tags"),
+    ("key-policy-129", "post", "/admin/v1/keys", {"project_id": "proj_x", "default_policy": "p" * 129},
+     "default_policy"),
+    ("budget-scope-id-65", "put", "/admin/v1/budgets",
+     {"scope": "team", "scope_id": "t" * 65, "period": "daily", "limit_usd": "1"}, "scope_id"),
+]
+
+
+@pytest.mark.parametrize("method, path, body, param", [case[1:] for case in OVERSIZED_ADMIN],
+                         ids=[case[0] for case in OVERSIZED_ADMIN])
+def test_an_admin_value_past_its_limit_is_400_naming_it(stack, method, path, body, param) -> None:
+    with stack.admin() as admin:
+        answer = getattr(admin, method)(path, json=body)
+    assert_openai_error(answer, 400, param=param)
+
+
+@pytest.mark.parametrize("path", ["/admin/v1/keys/key_%00x", "/admin/v1/keys?project_id=%00",
+                                  "/admin/v1/projects/proj_%1f/provider-keys", "/v1/receipts/rcpt_%00"])
+def test_a_control_character_in_the_url_is_400(stack, path) -> None:
+    with stack.admin() as admin:
+        answer = admin.get(path)
+    assert_openai_error(answer, 400, code="invalid_url")
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/admin/v1/keys", {"project_id": 7}), ("/admin/v1/teams", "not json"), ("/admin/v1/budgets", {}),
+])
+@pytest.mark.parametrize("key", ["none", "wrong", "project"])
+def test_admin_routes_authenticate_before_they_validate(stack, account, path, body, key) -> None:
+    """A bad or missing key hears 401 whatever the body holds; 400 is for the admin only."""
+    headers = {"none": {}, "wrong": {"authorization": "Bearer nm-wrong-key-0000000000000000000000000000"},
+               "project": {"authorization": f"Bearer {account.key}"}}[key]
+    method = "put" if path.endswith("budgets") else "post"
+    content = body if isinstance(body, str) else None
+    answer = httpx.request(method.upper(), f"{stack.edge_url}{path}", headers=headers, timeout=30,
+                           **({"content": content} if content else {"json": body}))
+    assert_openai_error(answer, 401, code="admin_key_required")
+    with stack.admin() as admin:
+        assert admin.request(method.upper(), path, **({"content": content} if content else {"json": body})
+                             ).status_code == 400
+
+
+def test_an_invalid_chat_body_with_a_bad_key_is_401(stack) -> None:
+    answer = httpx.post(f"{stack.base_url}/chat/completions", content=b"{not json",
+                        headers={"authorization": "Bearer nm-wrong-key-0000000000000000000000000000"}, timeout=30)
+    assert_openai_error(answer, 401, code="invalid_api_key")

@@ -22,7 +22,16 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
+from tests.support.stack import Stack  # noqa: E402
+
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request) -> Stack:
+    """Every case here runs on the embedded stack and on PostgreSQL and Redis, as production runs:
+    SQLite enforces no column length, so a limit it hides would reach production."""
+    return request.getfixturevalue("embedded_stack" if request.param == "sqlite" else "prod_stack")
 
 SEED = 20_261_128
 EXAMPLES_PER_OPERATION_AND_MODE = 25

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import grpc
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -296,3 +296,20 @@ async def list_provider_keys(project_id: Id, upstreams: UpstreamsDep, auth: Auth
                        auth, settings, lambda a: _list(a.keys, provider_key_out))
 
 
+
+
+def dead_letter_out(letter: admin_pb2.DeadLetter) -> dict:
+    return {"object": "dead_letter", "id": letter.id, "created_at": _iso(letter.created_unix_ms),
+            "request_id": letter.request_id, "receipt_id": letter.receipt_id, "key_id": letter.key_id,
+            "project_id": letter.project_id, "team_id": letter.team_id,
+            "charged_usd": money.usd(letter.charged_cost_nano_usd), "charge_basis": letter.charge_basis,
+            "reason": letter.reason, "payload_bytes": len(letter.payload)}
+
+
+@router.get("/dead-letters")
+async def list_dead_letters(upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep,
+                            limit: Annotated[int, Query(ge=1, le=1000)] = 100, after: Id | None = None) -> Response:
+    """Settlements billing refused for good: kept with the reason, their charge counted."""
+    request = admin_pb2.ListDeadLettersRequest(limit=limit, after_id=after or "")
+    return await _call(upstreams.admin.ListDeadLetters, request, auth, settings,
+                       lambda a: {**_list(a.dead_letters, dead_letter_out), "total": a.total})
