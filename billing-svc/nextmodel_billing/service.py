@@ -270,7 +270,9 @@ class BillingService:
             reservation_of = {usage.request_id: usage.reservation_id for usage in batch}
             try:
                 kept = await self.store.record(stored, [reservation_of[r.request_id] for r in stored])
-            except settlement.PERMANENT_STORAGE_ERRORS:
+            except Exception as failure:
+                if not settlement.is_permanent(failure):
+                    raise
                 kept = await self._record_one_by_one(answers, batch, payloads)
             by_request = {receipt.request_id: receipt for receipt in kept}
             answers = [by_request.get(a.request_id, a) if isinstance(a, Receipt) else a for a in answers]
@@ -284,7 +286,9 @@ class BillingService:
                 continue
             try:
                 kept += await self.store.record([answer], [batch[index].reservation_id])
-            except settlement.PERMANENT_STORAGE_ERRORS as refused:
+            except Exception as refused:
+                if not settlement.is_permanent(refused):
+                    raise
                 answers[index] = settlement.Refused(batch[index], (payloads or [b""] * len(batch))[index],
                                                     settlement.storage_reason(refused), answer.charged_cost_nano_usd)
         return kept

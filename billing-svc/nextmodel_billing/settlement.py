@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from ulid import ULID
 
 from nextmodel_billing.domain import Receipt, Usage, build_receipt, price_usage
@@ -28,7 +28,26 @@ from nextmodel_common import limits
 log = logging.getLogger(__name__)
 
 # Refusals a database raises for the data itself: retrying the same row can never succeed.
-PERMANENT_STORAGE_ERRORS = (DataError, IntegrityError)
+# SQLAlchemy maps some driver errors to a plain DBAPIError (asyncpg's "value too long" among them),
+# so the SQLSTATE class decides: 22 is a data exception, 23 an integrity constraint violation.
+PERMANENT_SQLSTATE_CLASSES = ("22", "23")
+
+
+def is_permanent(failure: BaseException) -> bool:
+    """Whether the database refused the data itself (as opposed to being unreachable or busy)."""
+    if isinstance(failure, (DataError, IntegrityError)):
+        return True
+    if not isinstance(failure, DBAPIError):
+        return False
+    cause: BaseException | None = failure.orig
+    for _ in range(4):  # the driver's own exception sits a link or two down the chain
+        if cause is None:
+            break
+        state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(state, str) and state[:2] in PERMANENT_SQLSTATE_CLASSES:
+            return True
+        cause = cause.__cause__
+    return False
 
 _INT64 = 2**63 - 1
 _INT32 = 2**31 - 1
@@ -108,9 +127,18 @@ def receipts_or_refusals(batch: list[Usage], payloads: list[bytes], secret: byte
 
 
 def storage_reason(failure: Exception) -> str:
-    """The database's refusal, by kind only (its message may quote the value)."""
-    cause = getattr(failure, "orig", None) or failure
-    return f"the database refused it: {type(failure).__name__} ({type(cause).__name__})"
+    """The database's refusal, by kind only (its message may quote the value): the driver's error
+    class and SQLSTATE, e.g. "the database refused it: StringDataRightTruncationError (22001)"."""
+    cause: BaseException | None = getattr(failure, "orig", None) or failure
+    named, state = type(cause).__name__, ""
+    for _ in range(4):
+        if cause is None:
+            break
+        found = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(found, str):
+            named, state = type(cause).__name__, found
+        cause = cause.__cause__
+    return f"the database refused it: {named}" + (f" ({state})" if state else "")
 
 
 def dead_letter_of(refused: Refused, now_ms: int) -> DeadLetter:
@@ -128,7 +156,7 @@ def dead_letter_of(refused: Refused, now_ms: int) -> DeadLetter:
         request_id=_shown(usage.request_id), receipt_id=_shown(usage.receipt_id), key_id=_shown(usage.key_id),
         project_id=_shown(usage.project_id), team_id=_shown(usage.team_id), charged_cost_nano_usd=charge,
         charge_basis=basis, reason=refused.reason, payload=refused.payload,
-        reservation_id=usage.reservation_id if basis == "reserved" else "")
+        reservation_id=usage.reservation_id if limits.ID.problem(usage.reservation_id) is None else "")
 
 
 def _shown(value: str, length: int = 128) -> str:

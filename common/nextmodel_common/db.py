@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> AsyncEngine:
+    """`hide_parameters`: a database error names the statement, never the values (a client's data)."""
     path = sqlite_path(url)
     if not url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
         telemetry.instrument_sqlalchemy(engine)
         return engine
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(connection, _record) -> None:
