@@ -42,6 +42,19 @@ SERVER_OPTIONS = (
 )
 
 
+# The health name that only says the process is up and serving gRPC (SERVING from start to stop).
+# Startup and liveness probes ask for it, readiness probes ask for "" (the whole server): a
+# service that cannot take work for a while (NOT_SERVING) is kept out of rotation, not restarted.
+LIVENESS = "liveness"
+
+# How often a readiness check (`start(ready=<callable>)`) runs while the service is SERVING, and
+# while it is not (it then turns SERVING within this long of being able to).
+RECHECK_SECONDS = 1.0
+RECHECK_NOT_SERVING_SECONDS = 0.1
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
 class ServiceServer:
     """A started-or-not grpc.aio server with its health servicer."""
 
@@ -51,22 +64,48 @@ class ServiceServer:
         self.port = port
         self.health = health_servicer
         self.service_names = service_names
-        self._becoming_ready: asyncio.Task | None = None
+        self._readiness: asyncio.Task | None = None
 
-    async def start(self, *, ready: asyncio.Event | None = None) -> None:
-        """Serve. Health says SERVING at once, or, given `ready`, NOT_SERVING until it is set
-        (a service that cannot do its work yet keeps readiness probes failing meanwhile)."""
+    async def start(self, *, ready: asyncio.Event | ReadyCheck | None = None,
+                    recheck_seconds: float = RECHECK_SECONDS) -> None:
+        """Serve. Health says SERVING at once; given `ready`, only while the service can do its
+        work (a readiness probe then keeps traffic away meanwhile):
+
+        - an `asyncio.Event`: NOT_SERVING until it is set, SERVING from then on;
+        - an async callable answering True or False: asked now, then every `recheck_seconds`
+          (every 0.1 s while False), and health follows its answer both ways.
+
+        The `liveness` name is SERVING from here until the stop, whatever `ready` says."""
         await self.server.start()
-        if ready is None or ready.is_set():
+        await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+        if ready is None or (isinstance(ready, asyncio.Event) and ready.is_set()):
             await self._set(health_pb2.HealthCheckResponse.SERVING)
             return
-        await self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self._becoming_ready = asyncio.create_task(self._serving_once(ready), name="health-ready")
+        if isinstance(ready, asyncio.Event):
+            await self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
+            self._readiness = asyncio.create_task(self._serving_once(ready), name="health-ready")
+            return
+        serving = await _ask(ready)
+        await self._set(_status(serving))
+        self._readiness = asyncio.create_task(self._follow(ready, serving, recheck_seconds), name="health-follow")
 
     async def _serving_once(self, ready: asyncio.Event) -> None:
         await ready.wait()
         await self._set(health_pb2.HealthCheckResponse.SERVING)
         log.info("ready: health is SERVING now")
+
+    async def _follow(self, ready: ReadyCheck, serving: bool, every: float) -> None:
+        while True:
+            await asyncio.sleep(every if serving else min(every, RECHECK_NOT_SERVING_SECONDS))
+            now = await _ask(ready)
+            if now == serving:
+                continue
+            serving = now
+            await self._set(_status(now))
+            if now:
+                log.info("ready: health is SERVING now")
+            else:
+                log.warning("not ready: health is NOT_SERVING until the service can work again")
 
     async def _set(self, status) -> None:
         for name in ["", *self.service_names]:
@@ -74,9 +113,21 @@ class ServiceServer:
 
     async def stop(self, grace: float) -> None:
         """Stop taking new calls (health goes NOT_SERVING first), drain in-flight ones."""
-        await cancel_and_wait(self._becoming_ready)
+        await cancel_and_wait(self._readiness)
         await self._set(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+
+
+def _status(serving: bool):
+    return health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def _ask(ready: ReadyCheck) -> bool:
+    try:
+        return bool(await ready())
+    except Exception:  # a check that breaks says "not ready"; the loop asking it goes on
+        log.exception("readiness check failed")
+        return False
 
 
 def create_server(
@@ -139,10 +190,10 @@ async def serve_until_signalled(
     grace: float,
     *,
     on_stop: Callable[[], Awaitable[None]] | None = None,
-    ready: asyncio.Event | None = None,
+    ready: asyncio.Event | ReadyCheck | None = None,
 ) -> None:
-    """Start (health SERVING once `ready` is set, when given), then run until SIGTERM/SIGINT;
-    then drain within `grace` seconds and clean up."""
+    """Start (health follows `ready` when given: see `ServiceServer.start`), then run until
+    SIGTERM/SIGINT; then drain within `grace` seconds and clean up."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,6 +10,7 @@ from nextmodel_common import telemetry
 from nextmodel_edge import dashboard, errors, middleware
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings, get_settings
+from nextmodel_edge.readiness import Readiness
 from nextmodel_edge.routes import admin, cache, catalog, chat, health, models, receipts, usage
 
 
@@ -19,6 +20,8 @@ def create_app(settings: EdgeSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.upstreams = Upstreams(settings)
+        # Health checks get a short deadline: the readiness probe's own timeout is 3 s.
+        app.state.readiness = Readiness(app.state.upstreams, timeout=min(settings.internal_timeout, 2.0))
         yield
         await app.state.upstreams.close()
 

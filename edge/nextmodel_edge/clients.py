@@ -1,4 +1,5 @@
-"""The edge's long-lived gRPC channels: the router for requests, every service for readiness."""
+"""The edge's long-lived gRPC channels: the router for requests, billing and catalog for their
+admin routes, and every service for the health checks /readyz reports."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Upstreams:
                 return name, health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
             except grpc.aio.AioRpcError as failure:
                 return name, failure.code().name
+            except Exception:  # a broken check is an answer too (it names the service), not a 500
+                return name, "UNKNOWN_ERROR"
 
         return dict(await asyncio.gather(*(check(name) for name in self._health)))
 

@@ -15,10 +15,15 @@ from nextmodel_common.access import bearer
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.clients import Upstreams
 from nextmodel_edge.config import EdgeSettings
+from nextmodel_edge.readiness import Readiness
 
 
 async def get_upstreams(request: Request) -> Upstreams:
     return request.app.state.upstreams
+
+
+async def get_readiness(request: Request) -> Readiness:
+    return request.app.state.readiness
 
 
 async def current_settings(request: Request) -> EdgeSettings:
@@ -41,5 +46,6 @@ async def auth_metadata(request: Request) -> tuple[tuple[str, str], ...]:
 
 
 UpstreamsDep = Annotated[Upstreams, Depends(get_upstreams)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 SettingsDep = Annotated[EdgeSettings, Depends(current_settings)]
 AuthDep = Annotated[tuple[tuple[str, str], ...], Depends(auth_metadata)]

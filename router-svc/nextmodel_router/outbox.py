@@ -23,6 +23,10 @@ alone while it takes the others) moves to the `set_aside` table with the reason,
 hold back the rows behind it; it stays on disk for an operator. Billing keeps settlements it
 refuses for good as dead letters and acknowledges them, so with a current billing only a
 damaged file or a contract mismatch puts rows here.
+
+Readiness: `writable()` says whether a settlement appended now would reach the file, from the
+last group commit or, when the router was idle, a one-row probe write; the router's health
+follows it (nextmodel_router.readiness).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import os
 import sqlite3
 import time
 from collections import deque
@@ -38,6 +43,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 SETTLE, OPEN = "settle", "open"
+# How long `writable()` trusts its last answer: yes for this long, no for a shorter while.
+WRITABLE_CHECK_SECONDS = 2.0
+UNWRITABLE_RECHECK_SECONDS = 0.5
 
 
 class SettlementOutbox:
@@ -53,6 +61,9 @@ class SettlementOutbox:
         self._db.execute("CREATE TABLE IF NOT EXISTS open_streams (request_id TEXT PRIMARY KEY, payload BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS set_aside (seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, "
                          "payload BLOB NOT NULL, reason TEXT NOT NULL, unix_ms INTEGER NOT NULL)")
+        # One row, rewritten by the readiness probe when nothing else wrote for a while.
+        self._db.execute("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL)")
+        self._file = _identity(os.stat(path))
         self._lock = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - held for the process's life
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -68,6 +79,9 @@ class SettlementOutbox:
         self._writes: list[tuple[str, str, bytes, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
         self._db_lock = asyncio.Lock()
+        # writable(): its last answer, when it was found, and whether a group commit succeeded since.
+        self._writable, self._checked_at, self._committed = True, float("-inf"), False
+        self._checking: asyncio.Task | None = None
 
     def _settle_open_streams(self) -> int:
         """The streams a killed predecessor left open become settlements (their `interrupted` records)."""
@@ -121,10 +135,12 @@ class SettlementOutbox:
                 async with self._db_lock:
                     seqs = await asyncio.to_thread(self._insert, [write[:3] for write in batch])
             except Exception as failure:  # the disk is gone: every appender hears it
+                self._checked_at, self._committed = float("-inf"), False  # the next writable() probes
                 for *_, done in batch:
                     if not done.done():
                         done.set_exception(failure)
                 continue
+            self._committed = True
             for seq, (_, _, payload, done) in zip(seqs, batch, strict=True):
                 if seq is not None:
                     self._ready.append((seq, payload))
@@ -171,12 +187,54 @@ class SettlementOutbox:
         if self._writer is not None:
             await self._writer
 
+    async def writable(self) -> bool:
+        """Whether a settlement appended now would reach the outbox file: the connection is open,
+        the file at `path` is still the one it writes (not deleted or replaced under it), and it
+        took a write since the last check (a group commit, else a probe write of one row).
+
+        Cheap enough to ask every second: the answer is kept for WRITABLE_CHECK_SECONDS
+        (UNWRITABLE_RECHECK_SECONDS when it is no); a check is one stat, and one small write only
+        when the router wrote nothing meanwhile, in a thread; concurrent callers share it."""
+        kept = WRITABLE_CHECK_SECONDS if self._writable else UNWRITABLE_RECHECK_SECONDS
+        if time.monotonic() - self._checked_at < kept:
+            return self._writable
+        if self._checking is None or self._checking.done():
+            # Shielded: a caller that gives up must not free the connection while the thread uses it.
+            self._checking = asyncio.create_task(self._check_writable(), name="outbox-writable")
+        return await asyncio.shield(self._checking)
+
+    async def _check_writable(self) -> bool:
+        async with self._db_lock:
+            committed, self._committed = self._committed, False
+            try:
+                await asyncio.to_thread(self._probe, write=not committed)
+                writable = True
+            except (OSError, sqlite3.Error) as failure:
+                if self._writable:
+                    log.error("the outbox file cannot take settlements", extra={"fields": {
+                        "path": str(self.path), "error": f"{type(failure).__name__}: {failure}"}})
+                writable = False
+        if writable and not self._writable:
+            log.info("the outbox file takes settlements again", extra={"fields": {"path": str(self.path)}})
+        self._writable, self._checked_at = writable, time.monotonic()
+        return writable
+
+    def _probe(self, write: bool) -> None:
+        if _identity(os.stat(self.path)) != self._file:
+            raise FileNotFoundError(f"{self.path} is no longer the file this outbox writes")
+        if write:
+            self._db.execute("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)", (time.time(),))
+
     def open_streams(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM open_streams").fetchone()[0]
 
     def close(self) -> None:
         self._db.close()
         self._lock.close()  # releases the lock
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
 
 
 def _ignore_failure(done: asyncio.Future) -> None:

@@ -19,6 +19,7 @@ from nextmodel_router.config import RouterSettings, get_settings
 from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
 from nextmodel_router.outbox import SettlementOutbox
 from nextmodel_router.ratelimit import MemoryCounters, RateLimiter, RedisCounters
+from nextmodel_router.readiness import RouterReadiness
 from nextmodel_router.servicer import RouterServicer
 
 log = logging.getLogger("nextmodel.router")
@@ -167,10 +168,11 @@ async def main() -> None:
     telemetry.setup_telemetry("router")
     router, server = create(settings)
     router.start()
-    # Health stays NOT_SERVING until the router has a catalog to route on (saved or live), so a
-    # new pod started during a catalog outage takes no traffic it could only answer with 503.
+    # Health is SERVING only while the router has a catalog to route on (saved or live) and an
+    # outbox that takes settlements (readiness.py): a new pod started during a catalog outage
+    # takes no traffic it could only answer with 503.
     await grpc_bootstrap.serve_until_signalled(server, settings.shutdown_grace_seconds, on_stop=router.close,
-                                               ready=router.catalog.loaded)
+                                               ready=RouterReadiness(router.catalog.loaded, router.billing.outbox))
 
 
 if __name__ == "__main__":

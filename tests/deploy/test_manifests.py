@@ -34,6 +34,7 @@ from pydantic import SecretStr
 from nextmodel_billing.config import BillingSettings
 from nextmodel_cache.config import CacheSettings
 from nextmodel_catalog.config import CatalogSettings
+from nextmodel_common import grpc_bootstrap
 from nextmodel_common.settings import BaseServiceSettings
 from nextmodel_edge.config import EdgeSettings
 from nextmodel_edge.routes import health as edge_health
@@ -309,12 +310,17 @@ def test_each_container_runs_its_service_module_on_the_port_the_code_listens_on(
 @pytest.mark.parametrize("name", GRPC_SERVICES)
 def test_grpc_services_use_native_grpc_probes_on_their_port(rendered: Rendered, name: str) -> None:
     container = rendered.container(name)
-    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+    # Readiness asks for "" (the whole server), which grpc_bootstrap sets SERVING only while the
+    # service can work (the router: a catalog copy and a writable outbox) and NOT_SERVING on
+    # SIGTERM. Startup and liveness ask for the name that is SERVING whenever the process serves
+    # gRPC: a service that is alive but not ready (a router waiting for the catalog) must be kept
+    # out of rotation, not restarted.
+    expected = {"startupProbe": grpc_bootstrap.LIVENESS, "readinessProbe": "", "livenessProbe": grpc_bootstrap.LIVENESS}
+    for kind, service in expected.items():
         probe = container[kind]
         assert "grpc" in probe, f"{name} {kind}: expected a native gRPC probe, got {sorted(probe)}"
         assert probe["grpc"]["port"] == SERVICES[name].default_port
-        # "" asks for the whole server, which grpc_bootstrap sets SERVING and NOT_SERVING on SIGTERM.
-        assert probe["grpc"].get("service", "") == ""
+        assert probe["grpc"].get("service", "") == service, f"{name} {kind}"
 
 
 def test_edge_probes_use_the_health_routes_the_edge_serves(rendered: Rendered) -> None:
@@ -326,7 +332,7 @@ def test_edge_probes_use_the_health_routes_the_edge_serves(rendered: Rendered) -
     for kind, get in paths.items():
         assert get["path"] in routes, f"{kind}: the edge has no route {get['path']}"
         assert get["port"] == "http"
-    # /readyz waits up to 2 s for the slowest of the four health checks.
+    # /readyz waits up to 2 s for the slowest of the four health checks (run in parallel).
     assert container["readinessProbe"].get("timeoutSeconds", 1) > 2
 
 

@@ -174,13 +174,14 @@ def test_a_router_started_while_the_catalog_is_down_can_route(stack) -> None:
     assert any("catalog snapshot installed" in line and "saved file" in line for line in stack.log)
 
 
-def _router_health(port: int) -> int | None:
+def _router_health(port: int, service: str = "") -> int | None:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         try:
-            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0).status
+            return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service),
+                                                             timeout=1.0).status
         except grpc.RpcError:
             return None  # not listening yet
 
@@ -213,13 +214,79 @@ def test_a_new_router_pod_is_not_ready_until_it_has_a_catalog(stack) -> None:
             router.wait(timeout=30)
 
 
-def test_the_edge_stays_ready_while_a_service_off_the_request_path_is_down(stack) -> None:
-    stack.stop_service("catalog", signal.SIGKILL)
-    ready = httpx.get(f"{stack.edge_url}/readyz", timeout=10)
-    if ready.status_code == 503:
-        pytest.xfail("known gap: /readyz needs all four services, so on Kubernetes an outage of catalog, "
-                     "cache or billing takes every edge pod out of the Service although requests are served")
-    assert ready.status_code == 200
+def readyz(stack) -> httpx.Response:
+    return httpx.get(f"{stack.edge_url}/readyz", timeout=10)
+
+
+def readyz_once(stack, until) -> httpx.Response:
+    """The first /readyz answer for which `until(answer)` holds (an answer is kept for a second)."""
+
+    def check():
+        answer = readyz(stack)
+        return answer if until(answer) else None
+
+    return eventually(check, timeout=5, what="/readyz changing")
+
+
+@pytest.mark.parametrize("service", ["cache", "catalog", "billing"])
+def test_the_edge_stays_ready_while_a_service_off_the_request_path_is_down(stack, service) -> None:
+    """On Kubernetes the edge's readiness probe is /readyz: an outage of a service the router
+    serves without must not take the edges out of the Service. /readyz names what is down."""
+    account = new_account(stack)
+    everything_ok = dict.fromkeys(("router", "cache", "billing", "catalog"), "ok")
+    # Billing vouches for the key now, so it is still served while billing is down.
+    assert chat(stack, account.key, f"before the {service} outage", temperature=0).status_code == 200
+    stack.stop_service(service, signal.SIGKILL)
+    served = chat(stack, account.key, f"while the {service} is down", temperature=0)  # cacheable
+    assert served.status_code == 200, served.text
+    assert served.headers["x-nextmodel-served-mode"] == "fresh"
+    if service == "cache":
+        assert served.headers["x-nextmodel-cache-status"] == "unavailable"
+    ready = readyz_once(stack, lambda answer: answer.json()["checks"][service] != "ok")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "checks": {**everything_ok, service: "unavailable"}}
+    stack.start_service(service)
+    readyz_once(stack, lambda answer: answer.json()["checks"] == everything_ok)  # the edge found it again
+
+
+def test_the_edge_is_not_ready_while_the_router_is_down(stack) -> None:
+    account = new_account(stack)
+    stack.stop_service("router", signal.SIGKILL)
+    refused = readyz_once(stack, lambda answer: answer.status_code == 503)
+    assert refused.json() == {"status": "unavailable", "checks": {"router": "unavailable", "cache": "ok",
+                                                                  "billing": "ok", "catalog": "ok"}}
+    answer = chat(stack, account.key, "no router to serve it")
+    assert answer.status_code == 503 and _error(answer)["code"] == "service_unavailable"
+    stack.start_service("router")
+    assert readyz_once(stack, lambda answer: answer.status_code == 200).json()["checks"]["router"] == "ok"
+
+
+def test_a_router_whose_outbox_file_is_gone_is_not_ready_until_it_is_back(stack) -> None:
+    """A router that could not keep the usage of what it serves reports NOT_SERVING (its readiness
+    probe takes it out of rotation) but stays alive (its liveness name says SERVING)."""
+    from grpc_health.v1 import health_pb2
+
+    from tests.support.stack import free_port
+
+    port, volume = free_port(), stack.workdir / "router-outbox-gone"
+    outbox = volume / "router-outbox.db"
+    env = {**stack.env(), "NEXTMODEL_ROUTER_PORT": str(port), "NEXTMODEL_ROUTER_OUTBOX_PATH": str(outbox)}
+    with open(stack.workdir / "service-router@outbox-gone.log", "wb") as log:  # the suite's log scan reads it
+        router = subprocess.Popen([sys.executable, "-m", "nextmodel_router.server"], cwd=stack.workdir, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            eventually(lambda: _router_health(port) == health_pb2.HealthCheckResponse.SERVING,
+                       what="the router turning SERVING")
+            outbox.rename(volume / "moved.db")  # as a volume swapped or wiped under a running pod
+            eventually(lambda: _router_health(port) == health_pb2.HealthCheckResponse.NOT_SERVING, timeout=10,
+                       what="the router noticing its outbox file is gone")
+            assert _router_health(port, "liveness") == health_pb2.HealthCheckResponse.SERVING
+            (volume / "moved.db").rename(outbox)
+            eventually(lambda: _router_health(port) == health_pb2.HealthCheckResponse.SERVING, timeout=10,
+                       what="the router SERVING again once the file is back")
+        finally:
+            router.terminate()
+            router.wait(timeout=30)
 
 
 # -- 2. cache ------------------------------------------------------------------------------

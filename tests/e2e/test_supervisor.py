@@ -28,16 +28,23 @@ def test_a_service_that_cannot_start_stops_the_run_with_a_clear_message(tmp_path
         httpx.get(f"{stack.edge_url}/healthz", timeout=1)
 
 
-def test_readyz_is_503_when_a_service_is_missing(stack) -> None:
+def test_readyz_names_a_missing_service_and_is_503_only_without_a_router(stack) -> None:
     from fastapi.testclient import TestClient
 
     from nextmodel_edge.app import create_app
     from nextmodel_edge.config import EdgeSettings
 
-    settings = EdgeSettings(router_addr=stack.addr("router"), cache_addr="127.0.0.1:9",
-                            billing_addr=stack.addr("billing"), catalog_addr=stack.addr("catalog"))
-    with TestClient(create_app(settings)) as edge:
-        answer = edge.get("/readyz")
-    assert answer.status_code == 503
-    services = answer.json()["services"]
-    assert services["cache"] == "UNAVAILABLE" and services["router"] == "SERVING"
+    def readyz(**addresses) -> tuple[int, dict]:
+        running = {f"{name}_addr": stack.addr(name) for name in ("router", "cache", "billing", "catalog")}
+        settings = EdgeSettings(**{**running, **addresses})
+        with TestClient(create_app(settings)) as edge:
+            answer = edge.get("/readyz")
+        return answer.status_code, answer.json()
+
+    status, body = readyz(cache_addr="127.0.0.1:9")
+    assert status == 200, "the router serves Fresh without the cache"
+    assert body == {"status": "ready", "checks": {"router": "ok", "cache": "unavailable", "billing": "ok",
+                                                  "catalog": "ok"}}
+    status, body = readyz(router_addr="127.0.0.1:9")
+    assert status == 503
+    assert body["status"] == "unavailable" and body["checks"]["router"] == "unavailable"

@@ -1,4 +1,4 @@
-"""GET /healthz (the edge process is up) and GET /readyz (all four services answer SERVING)."""
+"""GET /healthz (the edge process is up) and GET /readyz (the router can serve; readiness.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from nextmodel_edge.deps import SettingsDep, UpstreamsDep
+from nextmodel_edge.deps import ReadinessDep
 
 router = APIRouter()
 
@@ -17,8 +17,7 @@ async def healthz() -> Response:
 
 
 @router.get("/readyz")
-async def readyz(upstreams: UpstreamsDep, settings: SettingsDep) -> Response:
-    services = await upstreams.health(timeout=min(settings.internal_timeout, 2.0))
-    ready = all(status == "SERVING" for status in services.values())
-    body = {"status": "ready" if ready else "not_ready", "services": services}
+async def readyz(readiness: ReadinessDep) -> Response:
+    ready, checks = await readiness.check()
+    body = {"status": "ready" if ready else "unavailable", "checks": checks}
     return Response(orjson.dumps(body), status_code=200 if ready else 503, media_type="application/json")
