@@ -4,7 +4,8 @@
 #   python -m nextmodel_cache.server     (gRPC 50052)
 #   python -m nextmodel_billing.server   (gRPC 50053)
 #   python -m nextmodel_catalog.server   (gRPC 50054)
-#   python -m nextmodel_billing.store.migrate   (billing's schema upgrade: the billing-migrate Job)
+#   python -m nextmodel_billing.store.migrate   (billing's schema upgrade: the migrate Job)
+#   python -m nextmodel_catalog.store.migrate   (the catalog's schema upgrade: the migrate Job)
 # Build from the repository root: docker build -t nextmodel:dev .
 # Pin PYTHON_IMAGE by digest in CI (python:3.11-slim@sha256:...) for reproducible builds.
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -35,13 +36,15 @@ COPY cachesafety ./cachesafety
 # A regular (not editable) install: the runtime stage needs only /opt/nextmodel.
 # pip compiles the .pyc files here, so nothing is written at run time.
 # Then prove the install has its package data (pyproject.toml's [tool.setuptools.package-data]),
-# which an editable install would not miss: the catalog's seed, and billing's Alembic migrations,
-# run here against a throwaway SQLite file (from /tmp, so imports come from the install, not /src).
+# which an editable install would not miss: the catalog's seed, and billing's and the catalog's
+# Alembic migrations, run here against a throwaway SQLite file (from /tmp, so imports come from the
+# install, not /src).
 RUN /opt/nextmodel/bin/pip install -c constraints.txt . \
  && cd /tmp \
  && /opt/nextmodel/bin/python -c "import nextmodel_edge.server, nextmodel_router.server, nextmodel_cache.server, nextmodel_billing.server, nextmodel_catalog.server" \
  && /opt/nextmodel/bin/python -c "from nextmodel_catalog.config import DEFAULT_SEED; from nextmodel_catalog.domain import load_seed; load_seed(DEFAULT_SEED)" \
  && NEXTMODEL_DATABASE_URL=sqlite+aiosqlite:////tmp/migrate-check.db /opt/nextmodel/bin/python -m nextmodel_billing.store.migrate \
+ && NEXTMODEL_DATABASE_URL=sqlite+aiosqlite:////tmp/migrate-check.db /opt/nextmodel/bin/python -m nextmodel_catalog.store.migrate \
  && rm -f /tmp/migrate-check.db*
 
 FROM ${PYTHON_IMAGE}

@@ -87,11 +87,14 @@ SERVICES = {
     )
 }
 GRPC_SERVICES = [name for name, s in SERVICES.items() if s.grpc]
-# The Job that upgrades billing's schema: billing's image, ConfigMaps and Secret keys, another command.
-MIGRATION_JOB = "billing-migrate"
-MIGRATION_MODULE = "nextmodel_billing.store.migrate"
-# Every NextModel workload and the settings class its process reads.
-WORKLOAD_SETTINGS = {**{name: s.settings for name, s in SERVICES.items()}, MIGRATION_JOB: BillingSettings}
+# The Job that upgrades the schemas: one container per service that owns tables, each with that
+# service's image, ConfigMaps and Secret keys and another command. "migrate/billing" names a container.
+MIGRATION_JOB = "migrate"
+MIGRATION_MODULES = {"billing": "nextmodel_billing.store.migrate", "catalog": "nextmodel_catalog.store.migrate"}
+MIGRATION_CONTAINERS = {f"{MIGRATION_JOB}/{service}": service for service in MIGRATION_MODULES}
+# Every NextModel process (a Deployment's container, or one of the Job's) and the settings class it reads.
+WORKLOAD_SETTINGS = {**{name: s.settings for name, s in SERVICES.items()},
+                     **{name: SERVICES[service].settings for name, service in MIGRATION_CONTAINERS.items()}}
 # The nextmodel-secrets keys each service gets (as variables of the same name): exactly the secrets
 # its settings class reads. The edge holds none: billing and catalog check the admin key themselves.
 SECRET_VARIABLES = {
@@ -169,14 +172,21 @@ class Rendered:
         return self.all("Deployment") + self.all("Job")
 
     def workload(self, name: str) -> dict:
-        """A NextModel service's Deployment, or the migration Job."""
+        """A NextModel service's Deployment, or the migration Job ("migrate" or "migrate/<container>")."""
+        name = name.partition("/")[0]
         return self.get("Job", name) if name == MIGRATION_JOB else self.deployment(name)
 
     def pod(self, name: str) -> dict:
         return self.workload(name)["spec"]["template"]["spec"]
 
     def container(self, name: str) -> dict:
+        """A Deployment's one container, or the named container of a workload ("migrate/billing")."""
         containers = self.pod(name)["containers"]
+        _, _, container = name.partition("/")
+        if container:
+            found = [c for c in containers if c["name"] == container]
+            assert len(found) == 1, f"{name}: expected one container named {container!r}"
+            return found[0]
         assert len(containers) == 1, f"{name}: expected one container"
         return containers[0]
 
@@ -496,26 +506,32 @@ def test_router_outbox_is_on_its_own_writable_volume(rendered: Rendered) -> None
     assert "emptyDir" in volume or "persistentVolumeClaim" in volume, volume
 
 
-# --------------------------------------------------------------------------- billing migrations
+# --------------------------------------------------------------------------- schema migrations
 
 
-def test_migration_job_runs_billings_migrations_with_billings_image_config_and_secrets(rendered: Rendered) -> None:
+def test_the_migration_job_migrates_every_service_that_owns_tables(rendered: Rendered) -> None:
     job = rendered.get("Job", MIGRATION_JOB)
-    container, billing = rendered.container(MIGRATION_JOB), rendered.container("billing")
-    assert container["command"] == ["python", "-m", MIGRATION_MODULE]
-    assert importlib.util.find_spec(MIGRATION_MODULE) is not None
-    # It must migrate the very database billing uses, with the image billing runs.
-    assert container["image"] == billing["image"]
-    assert container["envFrom"] == billing["envFrom"]
-    by_name = lambda entries: sorted(entries, key=lambda e: e["name"])  # noqa: E731
-    assert by_name(container.get("env", [])) == by_name(billing.get("env", []))
+    assert [c["name"] for c in job["spec"]["template"]["spec"]["containers"]] == list(MIGRATION_MODULES)
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     assert job["spec"].get("backoffLimit", 6) >= 1, "a database not reachable yet must be retried"
     assert job["spec"].get("activeDeadlineSeconds"), "a stuck migration must not run forever"
 
 
-def test_migration_pods_are_never_taken_for_billing_pods(rendered: Rendered) -> None:
-    """A Job pod labelled like billing would receive billing's traffic and count in its PDB."""
+@pytest.mark.parametrize("service", MIGRATION_MODULES)
+def test_each_migration_runs_with_its_services_image_config_and_secrets(rendered: Rendered, service: str) -> None:
+    module = MIGRATION_MODULES[service]
+    container, served = rendered.container(f"{MIGRATION_JOB}/{service}"), rendered.container(service)
+    assert container["command"] == ["python", "-m", module]
+    assert importlib.util.find_spec(module) is not None
+    # It must migrate the very database the service uses, with the image the service runs.
+    assert container["image"] == served["image"]
+    assert container["envFrom"] == served["envFrom"]
+    by_name = lambda entries: sorted(entries, key=lambda e: e["name"])  # noqa: E731
+    assert by_name(container.get("env", [])) == by_name(served.get("env", []))
+
+
+def test_migration_pods_are_never_taken_for_service_pods(rendered: Rendered) -> None:
+    """A Job pod labelled like billing or catalog would receive their traffic and count in their PDB."""
     labels = pod_labels(rendered.get("Job", MIGRATION_JOB))
     for service in rendered.all("Service"):
         assert not selects({"matchLabels": service["spec"].get("selector", {})}, labels), service["metadata"]["name"]
@@ -567,7 +583,7 @@ def test_dev_migration_waits_for_postgres() -> None:
     assert '"postgres", 5432' in script
     assert 5432 in [p["port"] for p in dev.get("Service", "postgres")["spec"]["ports"]]
     # The nextmodel image: it has the Python the wait script runs on.
-    assert waits[0]["image"] == dev.container(MIGRATION_JOB)["image"]
+    assert all(waits[0]["image"] == dev.container(name)["image"] for name in MIGRATION_CONTAINERS)
 
 
 def test_overlays_put_everything_in_a_restricted_namespace(overlay: Rendered) -> None:
@@ -732,10 +748,11 @@ def test_a_regular_install_ships_every_file_in_the_packages() -> None:
 
 
 def test_image_build_proves_it_has_the_migrations_and_the_seed() -> None:
-    """The build runs billing's migrations on a throwaway SQLite file and loads the catalog seed, from
-    the installed packages: an image without them fails to build instead of failing in the cluster."""
+    """The build runs billing's and the catalog's migrations on a throwaway SQLite file and loads the
+    catalog seed, from the installed packages: an image without them fails to build instead of
+    failing in the cluster."""
     runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
-    assert f"-m {MIGRATION_MODULE}" in runs and "sqlite+aiosqlite:///" in runs
+    assert all(f"-m {module}" in runs for module in MIGRATION_MODULES.values()) and "sqlite+aiosqlite:///" in runs
     assert "load_seed(DEFAULT_SEED)" in runs
 
 
@@ -774,16 +791,18 @@ def test_compose_runs_each_service_hardened_on_its_port(name: str) -> None:
     assert f"127.0.0.1:{spec.default_port}" in check
 
 
-def test_compose_migrates_billing_before_billing_starts() -> None:
+@pytest.mark.parametrize("service", MIGRATION_MODULES)
+def test_compose_migrates_each_service_before_it_starts(service: str) -> None:
     services = compose()["services"]
-    migrate, billing = services[MIGRATION_JOB], services["billing"]
-    assert migrate["command"] == ["python", "-m", MIGRATION_MODULE]
-    assert (migrate["image"], migrate["environment"]) == (billing["image"], billing["environment"])
-    assert migrate["read_only"] is True and migrate["user"] == billing["user"]
+    name = f"{service}-migrate"
+    migrate, served = services[name], services[service]
+    assert migrate["command"] == ["python", "-m", MIGRATION_MODULES[service]]
+    assert (migrate["image"], migrate["environment"]) == (served["image"], served["environment"])
+    assert migrate["read_only"] is True and migrate["user"] == served["user"]
     # A one-shot: with the services' "unless-stopped" it would run again and again.
     assert migrate["restart"] == "no"
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert billing["depends_on"][MIGRATION_JOB]["condition"] == "service_completed_successfully"
+    assert served["depends_on"][name]["condition"] == "service_completed_successfully"
 
 
 def test_compose_router_keeps_its_outbox_on_a_volume_and_its_rate_counts_in_redis() -> None:

@@ -10,41 +10,32 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-VERSION_TABLE = "alembic_version_billing"
-_LOCK_ID = 0x6E6D_6269  # "nmbi"
+from nextmodel_common.migrations import Migrations
+
+MIGRATIONS = Migrations(
+    directory=Path(__file__).with_name("migrations"),
+    version_table="alembic_version_billing",
+    lock_id=0x6E6D_6269,  # "nmbi"
+    table_prefix="billing_",
+)
+VERSION_TABLE = MIGRATIONS.version_table
 
 
 def alembic_config(connection=None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    command.upgrade(alembic_config(connection), "head")
+    return MIGRATIONS.config(connection)
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    await MIGRATIONS.upgrade(engine)
 
 
 async def _main() -> None:
     from nextmodel_billing.config import get_settings
-    from nextmodel_common.db import make_engine
 
-    engine = make_engine(get_settings().database_url)
-    await upgrade(engine)
-    await engine.dispose()
+    await MIGRATIONS.upgrade_url(get_settings().database_url)
     print("billing schema is up to date")
 
 

@@ -7,7 +7,7 @@ from nextmodel_catalog.domain import Catalog, Policy, Price
 
 class CatalogStore(Protocol):
     async def open(self) -> None:
-        """Create what is missing (tables) and get ready."""
+        """Upgrade the schema to the code's (Alembic migrations) and get ready."""
 
     async def apply(self, catalog: Catalog, *, now_ms: int) -> None:
         """Upsert providers, models and policies; add a price version when a price changed."""

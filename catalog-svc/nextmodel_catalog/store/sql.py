@@ -1,50 +1,18 @@
-"""The catalog tables, through SQLAlchemy Core so the same code runs on SQLite and PostgreSQL."""
+"""The catalog store, through SQLAlchemy Core so the same code runs on SQLite and PostgreSQL.
+
+The tables are declared in store/schema.py; Alembic migrations (store/migrate.py) make them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
 import orjson
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text, select
+from sqlalchemy import select
 
 from nextmodel_catalog.domain import Capabilities, Catalog, Model, Policy, Price, Provider
+from nextmodel_catalog.store.schema import meta, models, policies, prices, providers
 from nextmodel_common.db import make_engine
-
-metadata = MetaData()
-
-providers = Table(
-    "catalog_providers",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("definition", Text, nullable=False),
-)
-models = Table(
-    "catalog_models",
-    metadata,
-    Column("id", String(128), primary_key=True),
-    Column("definition", Text, nullable=False),
-    Column("created", BigInteger, nullable=False),
-)
-prices = Table(
-    "catalog_prices",
-    metadata,
-    Column("model_id", String(128), primary_key=True),
-    Column("version", String(64), primary_key=True),
-    Column("definition", Text, nullable=False),
-    Column("recorded_unix_ms", BigInteger, nullable=False),
-)
-meta = Table(
-    "catalog_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-policies = Table(
-    "catalog_policies",
-    metadata,
-    Column("name", String(128), primary_key=True),
-    Column("definition", Text, nullable=False),
-)
 
 
 class SqlCatalogStore:
@@ -52,8 +20,9 @@ class SqlCatalogStore:
         self.engine = make_engine(url)
 
     async def open(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        from nextmodel_catalog.store.migrate import upgrade
+
+        await upgrade(self.engine)
 
     async def apply(self, catalog: Catalog, *, now_ms: int) -> None:
         async with self.engine.begin() as conn:
