@@ -135,3 +135,15 @@ def text(limit: Limit, *, allow_empty: bool = False) -> Any:
 # Percent-encoded control characters in a path or query string (raw control bytes never get past
 # the HTTP parser): refused at the edge for every route, since no parameter may hold one.
 ENCODED_CONTROL = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF])")
+
+
+def check_request_facts(*, request_id: str, model: str, policy: str, tags: Mapping[str, str]) -> None:
+    """The typed fields of a request to the router, for callers of its gRPC contract that do not
+    come through the edge (which checks the same limits on the headers they come from)."""
+    if request_id:
+        REQUEST_ID.check(request_id, "request_id")
+    if model:
+        MODEL.check(model, "model")
+    if policy:
+        POLICY_NAME.check(policy, "x-nextmodel-policy")
+    check_tags(tags, "x-nextmodel-tags")

@@ -9,6 +9,7 @@ import orjson
 
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
+from nextmodel_common import limits
 from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_router import observe
 from nextmodel_router.auth import KeyAuthenticator
@@ -28,6 +29,11 @@ def _authorization(context: grpc.aio.ServicerContext) -> str | None:
     return None
 
 
+def _check_limits(request: router_pb2.ChatRequest) -> None:
+    limits.check_request_facts(request_id=request.request_id, model=request.model, policy=request.policy,
+                               tags=request.tags)
+
+
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, billing: BillingClient,
                  usage: admin_pb2_grpc.UsageServiceStub, timeout: float) -> None:
@@ -40,6 +46,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def ChatCompletion(self, request, context):
         try:
             principal = await self.auth.authenticate(_authorization(context))
+            _check_limits(request)
             body_json, receipt = await self.flow.complete(principal, request)
         except GatewayError as error:
             observe.refused(error.code, request.model)
@@ -52,6 +59,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def StreamChatCompletion(self, request, context):
         try:
             principal = await self.auth.authenticate(_authorization(context))
+            _check_limits(request)
             events = self.flow.stream(principal, request)
             start = await anext(events)
         except GatewayError as error:

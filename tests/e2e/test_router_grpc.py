@@ -60,3 +60,21 @@ def test_direct_call_without_key_is_unauthenticated_with_openai_error(router) ->
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     error = dict(refused.value.trailing_metadata())[ERROR_METADATA_KEY]
     assert router_pb2.Error.FromString(error).http_status == 401
+
+
+@pytest.mark.parametrize("fields, param", [
+    ({"tags": {"k": "v" * 8200}}, "x-nextmodel-tags"),
+    ({"tags": {"n" * 70: "v"}}, "x-nextmodel-tags"),
+    ({"request_id": "r" * 65}, "request_id"),
+    ({"policy": "p" * 129}, "x-nextmodel-policy"),
+], ids=["tag-value", "tag-name", "request-id", "policy"])
+def test_a_direct_call_past_a_limit_is_invalid_argument_naming_it(router, stack, fake_upstream, fields, param) -> None:
+    """Internal callers meet the same limits as the edge's clients: nothing unstorable is served."""
+    calls = fake_upstream.calls
+    with pytest.raises(grpc.RpcError) as refused:
+        router.ChatCompletion(router_pb2.ChatRequest(body_json=orjson.dumps(BODY), model=BODY["model"], **fields),
+                              metadata=(("authorization", f"Bearer {stack.dev_key}"),), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    error = router_pb2.Error.FromString(dict(refused.value.trailing_metadata())[ERROR_METADATA_KEY])
+    assert (error.http_status, error.param) == (400, param)
+    assert fake_upstream.calls == calls

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text
 
+from nextmodel_common import limits
+
 metadata = MetaData()
 
 providers = Table(
     "catalog_providers",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(limits.PROVIDER_ID.max_length), primary_key=True),
     Column("definition", Text, nullable=False),
 )
 models = Table(
     "catalog_models",
     metadata,
-    Column("id", String(128), primary_key=True),
+    Column("id", String(limits.CATALOG_MODEL_ID.max_length), primary_key=True),
     Column("definition", Text, nullable=False),
     Column("created", BigInteger, nullable=False),
 )
 prices = Table(
     "catalog_prices",
     metadata,
-    Column("model_id", String(128), primary_key=True),
+    Column("model_id", String(limits.CATALOG_MODEL_ID.max_length), primary_key=True),
     Column("version", String(64), primary_key=True),
     Column("definition", Text, nullable=False),
     Column("recorded_unix_ms", BigInteger, nullable=False),
@@ -40,6 +42,6 @@ meta = Table(
 policies = Table(
     "catalog_policies",
     metadata,
-    Column("name", String(128), primary_key=True),
+    Column("name", String(limits.POLICY_NAME.max_length), primary_key=True),
     Column("definition", Text, nullable=False),
 )

@@ -15,20 +15,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nextmodel.catalog.v1 import catalog_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import money
+from nextmodel_common import limits, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.errors import error_response, rpc_error_response
 from nextmodel_edge.routes.chat import SERVED_MODE
 
 router = APIRouter()
+CatalogModelId = limits.text(limits.CATALOG_MODEL_ID)
+PolicyName = limits.text(limits.POLICY_NAME)
 
 
 class QuoteIn(BaseModel):
     model_config = ConfigDict(extra="allow")  # a chat body may be given inline
 
     models: list[str] = Field(default_factory=list, max_length=100)
-    policy: str = Field("", max_length=128)
+    policy: limits.text(limits.POLICY_NAME, allow_empty=True) = ""
     prompt_tokens: int = Field(0, ge=0, le=100_000_000)
     completion_tokens: int = Field(0, ge=0, le=100_000_000)
     currency: str = Field("USD", pattern="^(USD|SAR)$")
@@ -142,7 +144,7 @@ def _price_out(price: catalog_pb2.Price) -> dict:
 
 
 @router.put("/admin/v1/models/{model_id}/price")
-async def set_price(model_id: str, body: PriceIn, upstreams: UpstreamsDep, auth: AuthDep,
+async def set_price(model_id: CatalogModelId, body: PriceIn, upstreams: UpstreamsDep, auth: AuthDep,
                     settings: SettingsDep) -> Response:
     request = catalog_pb2.SetPriceRequest(
         model_id=model_id, input_per_mtok_usd=str(body.input), output_per_mtok_usd=str(body.output),
@@ -157,7 +159,7 @@ async def set_price(model_id: str, body: PriceIn, upstreams: UpstreamsDep, auth:
 
 
 @router.get("/admin/v1/models/{model_id}/prices")
-async def price_versions(model_id: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+async def price_versions(model_id: CatalogModelId, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
     try:
         answer = await upstreams.catalog_admin.ListPriceVersions(
             catalog_pb2.ListPriceVersionsRequest(model_id=model_id), metadata=auth, timeout=settings.internal_timeout)
@@ -168,7 +170,7 @@ async def price_versions(model_id: str, upstreams: UpstreamsDep, auth: AuthDep, 
 
 
 @router.put("/admin/v1/policies/{name}")
-async def put_policy(name: str, body: dict[str, Any], upstreams: UpstreamsDep, auth: AuthDep,
+async def put_policy(name: PolicyName, body: dict[str, Any], upstreams: UpstreamsDep, auth: AuthDep,
                      settings: SettingsDep) -> Response:
     try:
         policy = await upstreams.catalog_admin.PutPolicy(catalog_pb2.Policy(name=name, spec_json=_json(body, "policy")),
@@ -182,7 +184,7 @@ async def put_policy(name: str, body: dict[str, Any], upstreams: UpstreamsDep, a
 
 
 @router.delete("/admin/v1/policies/{name}")
-async def delete_policy(name: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+async def delete_policy(name: PolicyName, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
     try:
         await upstreams.catalog_admin.DeletePolicy(catalog_pb2.DeletePolicyRequest(name=name), metadata=auth,
                                                    timeout=settings.internal_timeout)
