@@ -196,17 +196,6 @@ def test_the_chat_body_is_described_in_openapi(stack) -> None:
     assert {"413", "429", "431", "502", "503", "504"} <= set(operation["responses"])
 
 
-def test_the_refused_requests_left_no_usage_row_once_settlements_land(stack, account, fake_upstream) -> None:
-    """After everything above, one good request is the account's only usage row."""
-    calls = fake_upstream.calls
-    answer = httpx.post(f"{stack.base_url}/chat/completions", headers={"authorization": f"Bearer {account.key}"},
-                        json={"model": "gpt-4o-mini", "messages": HELLO}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    assert fake_upstream.calls == calls + 1
-    time.sleep(0.5)  # time for any late settlement of an earlier request to land as well
-    assert settled_usage(stack, account.key, 1)["total"]["requests"] == 1
-
-
 # -- overload and failed authentication, on a stack of their own -------------------------------------
 
 AUTH_WINDOW_SECONDS = 2
@@ -444,3 +433,30 @@ def test_an_invalid_chat_body_with_a_bad_key_is_401(stack) -> None:
     answer = httpx.post(f"{stack.base_url}/chat/completions", content=b"{not json",
                         headers={"authorization": "Bearer nm-wrong-key-0000000000000000000000000000"}, timeout=30)
     assert_openai_error(answer, 401, code="invalid_api_key")
+
+
+# -- last: what every refused request above left behind ------------------------------------------------
+
+def test_the_refused_requests_left_no_usage_row_once_settlements_land(stack, account, fake_upstream) -> None:
+    """After everything above, one good request is the account's only usage row."""
+    calls = fake_upstream.calls
+    answer = httpx.post(f"{stack.base_url}/chat/completions", headers={"authorization": f"Bearer {account.key}"},
+                        json={"model": "gpt-4o-mini", "messages": HELLO}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert fake_upstream.calls == calls + 1
+    time.sleep(0.5)  # time for any late settlement of an earlier request to land as well
+    assert settled_usage(stack, account.key, 1)["total"]["requests"] == 1
+
+
+def test_a_rotated_x_forwarded_for_does_not_escape_the_failed_authentication_guard(fake_upstream, tmp_path) -> None:
+    """By default no proxy is trusted: X-Forwarded-For is ignored, so the guard counts the real peer."""
+    running = Stack(tmp_path, {**provider_env(fake_upstream), "NEXTMODEL_AUTH_FAILURE_LIMIT": "3",
+                               "NEXTMODEL_AUTH_FAILURE_WINDOW_SECONDS": "30"}).start()
+    try:
+        with httpx.Client(base_url=running.edge_url, timeout=30) as http:
+            statuses = [http.get("/v1/models", headers={"authorization": f"Bearer nm-guess-{i:04d}" + "x" * 28,
+                                                        **as_source(f"198.51.100.{i}")}).status_code
+                        for i in range(6)]
+        assert statuses == [401, 401, 401, 429, 429, 429]
+    finally:
+        running.stop()
