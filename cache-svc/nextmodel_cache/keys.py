@@ -12,7 +12,7 @@ import hashlib
 
 import orjson
 
-# Fields that cannot change the answer (DESIGN §6).
+# Fields that cannot change the answer (docs/ARCHITECTURE.md, "Exact cache").
 IGNORED_FIELDS = frozenset(
     {"stream", "stream_options", "user", "safety_identifier", "metadata", "store", "prompt_cache_key"}
 )

@@ -9,7 +9,7 @@ are then added at realistic rates, and everything is shuffled onto one timeline.
 
     python -m nextmodel_cachesafety.generate                 # rewrite data/workload.jsonl
     python -m nextmodel_cachesafety.generate --check         # fail if it differs from the committed one
-    python -m nextmodel_cachesafety.generate --extract-subset ../shared/data/cachesafety
+    python -m nextmodel_cachesafety.generate --extract-subset DIR   # DIR: the full PAWS and GPTCache files
 """
 
 from __future__ import annotations
