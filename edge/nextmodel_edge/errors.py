@@ -77,6 +77,12 @@ def install(app: FastAPI) -> None:
             error = await credentials_refusal(request) or error
         return error_response(error, getattr(request.state, "request_id", None))
 
+    @app.exception_handler(grpc.aio.AioRpcError)
+    async def _rpc(request: Request, failure: grpc.aio.AioRpcError) -> Response:
+        # Every route calls a service and lets its refusal or failure come here: the service's
+        # OpenAI-shaped error (GatewayError in the trailing metadata) or, failing that, the status.
+        return rpc_error_response(failure, getattr(request.state, "request_id", None))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-import grpc
 import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -19,7 +18,6 @@ from nextmodel.billing.v1 import admin_pb2
 from nextmodel_common import limits, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import error_response, rpc_error_response
 
 router = APIRouter(prefix="/admin/v1")
 
@@ -161,12 +159,7 @@ def _json(body: dict, status: int = 200) -> Response:
 
 
 async def _call(rpc, request, auth, settings, render, status: int = 200) -> Response:
-    try:
-        answer = await rpc(request, metadata=auth, timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
-    except GatewayError as error:
-        return error_response(error)
+    answer = await rpc(request, metadata=auth, timeout=settings.internal_timeout)
     return _json(render(answer), status)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -10,7 +9,6 @@ from fastapi.responses import Response
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import money
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import rpc_error_response
 
 router = APIRouter()
 
@@ -18,11 +16,8 @@ router = APIRouter()
 @router.get("/v1/cache/stats")
 async def cache_stats(upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep,
                       currency: str = Query("USD", pattern="^(USD|SAR)$")) -> Response:
-    try:
-        stats = await upstreams.router.GetCacheStats(router_pb2.GetCacheStatsRequest(), metadata=auth,
-                                                     timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    stats = await upstreams.router.GetCacheStats(router_pb2.GetCacheStatsRequest(), metadata=auth,
+                                                 timeout=settings.internal_timeout)
     lookups = stats.hits + stats.misses
     body = {
         "object": "nextmodel.cache_stats", "project_id": stats.project_id, "hits": stats.hits,

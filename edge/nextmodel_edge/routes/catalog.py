@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import grpc
 import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -18,7 +17,6 @@ from nextmodel.router.v1 import router_pb2
 from nextmodel_common import limits, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import error_response, rpc_error_response
 from nextmodel_edge.routes.chat import SERVED_MODE
 
 router = APIRouter()
@@ -70,15 +68,10 @@ def _chat_body(payload: BaseModel) -> bytes:
 
 @router.post("/v1/quote")
 async def quote(body: QuoteIn, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        request = router_pb2.QuoteRequest(body_json=_chat_body(body), prompt_tokens=body.prompt_tokens,
-                                          completion_tokens=body.completion_tokens, models=body.models,
-                                          policy=body.policy)
-        answer = await upstreams.router.Quote(request, metadata=auth, timeout=settings.internal_timeout)
-    except GatewayError as error:
-        return error_response(error)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    request = router_pb2.QuoteRequest(body_json=_chat_body(body), prompt_tokens=body.prompt_tokens,
+                                      completion_tokens=body.completion_tokens, models=body.models,
+                                      policy=body.policy)
+    answer = await upstreams.router.Quote(request, metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps({
         "object": "nextmodel.quote", "prompt_tokens": answer.prompt_tokens,
         "completion_tokens": answer.completion_tokens, "needs": list(answer.needs), "currency": body.currency,
@@ -96,17 +89,12 @@ async def quote(body: QuoteIn, upstreams: UpstreamsDep, auth: AuthDep, settings:
 
 @router.post("/v1/compare")
 async def compare(body: CompareIn, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        chat = _chat_body(body)
-        if not chat:
-            raise GatewayError(400, "Give the chat request to compare as 'request' (or its fields inline).",
-                               param="request", code="missing_required_parameter")
-        answer = await upstreams.router.Compare(router_pb2.CompareRequest(body_json=chat, models=body.models),
-                                                metadata=auth, timeout=settings.chat_timeout)
-    except GatewayError as error:
-        return error_response(error)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    chat = _chat_body(body)
+    if not chat:
+        raise GatewayError(400, "Give the chat request to compare as 'request' (or its fields inline).",
+                           param="request", code="missing_required_parameter")
+    answer = await upstreams.router.Compare(router_pb2.CompareRequest(body_json=chat, models=body.models),
+                                            metadata=auth, timeout=settings.chat_timeout)
     results = []
     for result in answer.results:
         if result.HasField("error"):
@@ -150,21 +138,15 @@ async def set_price(model_id: CatalogModelId, body: PriceIn, upstreams: Upstream
         model_id=model_id, input_per_mtok_usd=str(body.input), output_per_mtok_usd=str(body.output),
         cached_input_per_mtok_usd=str(body.cached_input) if body.cached_input is not None else "",
         source=body.source, effective_date=body.effective_date.isoformat() if body.effective_date else "")
-    try:
-        model = await upstreams.catalog_admin.SetPrice(request, metadata=auth, timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    model = await upstreams.catalog_admin.SetPrice(request, metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps({"object": "model", "id": model.id, "pricing": _price_out(model.price)}),
                     media_type="application/json")
 
 
 @router.get("/admin/v1/models/{model_id}/prices")
 async def price_versions(model_id: CatalogModelId, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        answer = await upstreams.catalog_admin.ListPriceVersions(
-            catalog_pb2.ListPriceVersionsRequest(model_id=model_id), metadata=auth, timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    answer = await upstreams.catalog_admin.ListPriceVersions(
+        catalog_pb2.ListPriceVersionsRequest(model_id=model_id), metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps({"object": "list", "data": [_price_out(p) for p in answer.prices]}),
                     media_type="application/json")
 
@@ -172,24 +154,16 @@ async def price_versions(model_id: CatalogModelId, upstreams: UpstreamsDep, auth
 @router.put("/admin/v1/policies/{name}")
 async def put_policy(name: PolicyName, body: dict[str, Any], upstreams: UpstreamsDep, auth: AuthDep,
                      settings: SettingsDep) -> Response:
-    try:
-        policy = await upstreams.catalog_admin.PutPolicy(catalog_pb2.Policy(name=name, spec_json=_json(body, "policy")),
-                                                         metadata=auth, timeout=settings.internal_timeout)
-    except GatewayError as error:
-        return error_response(error)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    policy = await upstreams.catalog_admin.PutPolicy(catalog_pb2.Policy(name=name, spec_json=_json(body, "policy")),
+                                                     metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps({"object": "policy", **orjson.loads(policy.spec_json)}),
                     media_type="application/json")
 
 
 @router.delete("/admin/v1/policies/{name}")
 async def delete_policy(name: PolicyName, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        await upstreams.catalog_admin.DeletePolicy(catalog_pb2.DeletePolicyRequest(name=name), metadata=auth,
-                                                   timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    await upstreams.catalog_admin.DeletePolicy(catalog_pb2.DeletePolicyRequest(name=name), metadata=auth,
+                                               timeout=settings.internal_timeout)
     return Response(orjson.dumps({"object": "policy", "name": name, "deleted": True}), media_type="application/json")
 
 

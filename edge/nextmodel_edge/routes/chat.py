@@ -13,7 +13,7 @@ from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, limits, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import credentials_refusal, error_response, rpc_error_response
+from nextmodel_edge.errors import credentials_refusal, error_response
 
 router = APIRouter()
 
@@ -213,20 +213,14 @@ async def chat_completions(request: Request, upstreams: UpstreamsDep, auth: Auth
         return error_response(await credentials_refusal(request) or error, request_id)
     if chat_request.stream:
         return await _stream(chat_request, upstreams, auth, settings)
-    try:
-        answer = await upstreams.router.ChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure, request_id)
+    answer = await upstreams.router.ChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)
     return Response(answer.body_json, media_type="application/json", headers=receipt_headers(answer.receipt))
 
 
 async def _stream(chat_request: router_pb2.ChatRequest, upstreams, auth, settings) -> Response:
     """Server-sent events. Failures before the stream starts are plain HTTP errors."""
     call = upstreams.router.StreamChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)
-    try:
-        start = await call.read()
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure, chat_request.request_id)
+    start = await call.read()
     if start is grpc.aio.EOF or start.WhichOneof("event") != "start":
         call.cancel()
         return error_response(GatewayError(502, "The router ended the stream before it started.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import error_response, rpc_error_response
+from nextmodel_edge.errors import error_response
 
 router = APIRouter()
 
@@ -35,20 +34,14 @@ async def _list(upstreams, auth, settings) -> list[router_pb2.ModelInfo]:
 
 @router.get("/v1/models")
 async def list_models(upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        models = await _list(upstreams, auth, settings)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    models = await _list(upstreams, auth, settings)
     return Response(orjson.dumps({"object": "list", "data": [model_object(m) for m in models]}),
                     media_type="application/json")
 
 
 @router.get("/v1/models/{model_id:path}")
 async def get_model(model_id: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
-    try:
-        models = await _list(upstreams, auth, settings)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    models = await _list(upstreams, auth, settings)
     for model in models:
         if model.id == model_id or model_id in orjson.loads(model.details_json).get("aliases", ()):
             return Response(orjson.dumps(model_object(model)), media_type="application/json")

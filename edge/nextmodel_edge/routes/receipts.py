@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -10,7 +9,6 @@ from fastapi.responses import Response
 from nextmodel.billing.v1 import billing_pb2
 from nextmodel_common import money
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import rpc_error_response
 
 router = APIRouter()
 
@@ -52,9 +50,6 @@ def receipt_object(receipt: billing_pb2.Receipt, currency: str) -> dict:
 @router.get("/v1/receipts/{receipt_id}")
 async def get_receipt(receipt_id: str, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep,
                       currency: str = Query("USD", pattern="^(USD|SAR)$")) -> Response:
-    try:
-        receipt = await upstreams.usage.GetReceipt(billing_pb2.GetReceiptRequest(receipt_id=receipt_id),
-                                                   metadata=auth, timeout=settings.internal_timeout)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    receipt = await upstreams.usage.GetReceipt(billing_pb2.GetReceiptRequest(receipt_id=receipt_id),
+                                               metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps(receipt_object(receipt, currency)), media_type="application/json")

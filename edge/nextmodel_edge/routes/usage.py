@@ -18,7 +18,6 @@ from nextmodel.billing.v1 import admin_pb2
 from nextmodel_common import money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.errors import error_response, rpc_error_response
 
 router = APIRouter()
 
@@ -92,14 +91,9 @@ async def get_usage(
     tag: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     currency: str = Query("USD", pattern="^(USD|SAR)$"),
 ) -> Response:
-    try:
-        query = usage_query(group_by=group_by, start=start, end=end, project_id=project_id, team_id=team_id,
-                            key_id=key_id, model=model, provider=provider, served_mode=served_mode, tag=tag)
-        summary = await upstreams.usage.GetUsage(query, metadata=auth, timeout=settings.internal_timeout * 6)
-    except GatewayError as error:
-        return error_response(error)
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    query = usage_query(group_by=group_by, start=start, end=end, project_id=project_id, team_id=team_id,
+                        key_id=key_id, model=model, provider=provider, served_mode=served_mode, tag=tag)
+    summary = await upstreams.usage.GetUsage(query, metadata=auth, timeout=settings.internal_timeout * 6)
     return Response(orjson.dumps({
         "object": "nextmodel.usage", "group_by": group_by, "currency": currency,
         "start_unix_ms": query.start_unix_ms or None, "end_unix_ms": query.end_unix_ms or None,
@@ -115,16 +109,10 @@ async def export_usage(
     project_id: str = "", team_id: str = "", key_id: str = "", model: str = "", provider: str = "",
     served_mode: str = "", tag: Annotated[list[str], Query()] = [],  # noqa: B006
 ) -> Response:
-    try:
-        query = usage_query(start=start, end=end, project_id=project_id, team_id=team_id, key_id=key_id,
-                            model=model, provider=provider, served_mode=served_mode, tag=tag, fmt=format)
-    except GatewayError as error:
-        return error_response(error)
+    query = usage_query(start=start, end=end, project_id=project_id, team_id=team_id, key_id=key_id,
+                        model=model, provider=provider, served_mode=served_mode, tag=tag, fmt=format)
     call = upstreams.usage.ExportUsage(query, metadata=auth, timeout=3600)
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as failure:
-        return rpc_error_response(failure)
+    first = await call.read()
 
     async def rows() -> AsyncIterator[bytes]:
         try:
