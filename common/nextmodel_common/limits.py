@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -120,16 +120,33 @@ def check_body_fields(body: Mapping) -> None:
         METADATA_VALUE.check(value, "metadata")
 
 
-def text(limit: Limit, *, allow_empty: bool = False) -> Any:
-    """`limit` as a pydantic string type, for request models and route parameters."""
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
 
-    def no_control(value: str) -> str:
-        if _CONTROL.search(value):
-            raise ValueError(f"{limit.what} must not contain control characters")
-        return value
 
-    return Annotated[str, StringConstraints(min_length=None if allow_empty else limit.min_length or None, max_length=limit.max_length),
-                     AfterValidator(no_control)]
+def _text(limit: Limit, *, allow_empty: bool = False) -> Any:
+    return Annotated[str, StringConstraints(min_length=None if allow_empty else limit.min_length or None,
+                                            max_length=limit.max_length), AfterValidator(_no_control)]
+
+
+# The limits as pydantic string types, for request models and route parameters. Spelled out so a
+# type checker sees each as a type (a call in an annotation is not one).
+if TYPE_CHECKING:
+    IdText = NameText = ModelText = CatalogModelText = PolicyText = PolicyOrEmptyText = str
+    TagNameText = TagValueText = ProviderIdText = ProviderKeyText = str
+else:
+    IdText = _text(ID)
+    NameText = _text(NAME)
+    ModelText = _text(MODEL)
+    CatalogModelText = _text(CATALOG_MODEL_ID)
+    PolicyText = _text(POLICY_NAME)
+    PolicyOrEmptyText = _text(POLICY_NAME, allow_empty=True)
+    TagNameText = _text(TAG_NAME)
+    TagValueText = _text(TAG_VALUE)
+    ProviderIdText = _text(PROVIDER_ID)
+    ProviderKeyText = _text(PROVIDER_API_KEY)
 
 
 # Percent-encoded control characters in a path or query string (raw control bytes never get past

@@ -22,12 +22,12 @@ from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 router = APIRouter(prefix="/admin/v1")
 
 
-Name = limits.text(limits.NAME)
-Id = limits.text(limits.ID)
-ModelId = limits.text(limits.MODEL)
-Policy = limits.text(limits.POLICY_NAME, allow_empty=True)
-Tags = dict[limits.text(limits.TAG_NAME), limits.text(limits.TAG_VALUE)]
-ProviderId = limits.text(limits.PROVIDER_ID)
+Name = limits.NameText
+Id = limits.IdText
+ModelId = limits.ModelText
+Policy = limits.PolicyOrEmptyText
+Tags = dict[limits.TagNameText, limits.TagValueText]
+ProviderId = limits.ProviderIdText
 
 
 class Strict(BaseModel):
@@ -87,7 +87,7 @@ class BudgetIn(Strict):
 
 
 class ProviderKeyIn(Strict):
-    api_key: limits.text(limits.PROVIDER_API_KEY)
+    api_key: limits.ProviderKeyText
 
 
 def _unix_ms(moment: datetime | None) -> int:

@@ -20,15 +20,15 @@ from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.routes.chat import SERVED_MODE
 
 router = APIRouter()
-CatalogModelId = limits.text(limits.CATALOG_MODEL_ID)
-PolicyName = limits.text(limits.POLICY_NAME)
+CatalogModelId = limits.CatalogModelText
+PolicyName = limits.PolicyText
 
 
 class QuoteIn(BaseModel):
     model_config = ConfigDict(extra="allow")  # a chat body may be given inline
 
     models: list[str] = Field(default_factory=list, max_length=100)
-    policy: limits.text(limits.POLICY_NAME, allow_empty=True) = ""
+    policy: limits.PolicyOrEmptyText = ""
     prompt_tokens: int = Field(0, ge=0, le=100_000_000)
     completion_tokens: int = Field(0, ge=0, le=100_000_000)
     currency: str = Field("USD", pattern="^(USD|SAR)$")
