@@ -9,10 +9,13 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from typing import Any, Literal
+
 import orjson
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from nextmodel_common import money
+from nextmodel_common import limits, money
 
 PROTOCOLS = {"openai", "anthropic"}
 
@@ -91,14 +94,66 @@ class SeedError(ValueError):
     pass
 
 
-# What a routing policy may say (the router's policy engine reads these).
-POLICY_FIELDS = {
-    "name": str, "description": str, "candidates": list, "allow_providers": list, "deny_providers": list,
-    "allow_regions": list, "deny_regions": list, "max_input_price": str, "max_output_price": str,
-    "max_latency_p95_ms": int, "max_error_rate": (int, float), "sort": str, "max_candidates": int,
-    "low_budget": dict, "match_tags": dict,
-}
-SORTS = {"order", "price", "latency"}
+SORTS = ("latency", "order", "price")
+PRICE_FIELDS = ("max_input_price", "max_output_price")
+
+
+class _LowBudget(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    below_percent: int | float
+    policy: str
+
+
+class PolicySpec(BaseModel):
+    """What a routing policy may say (the router's policy engine reads these). Strict: a value of
+    the wrong type is refused, never converted; an unknown field is refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=limits.POLICY_NAME.max_length)
+    description: str | None = None
+    candidates: list[Any] | None = None
+    allow_providers: list[Any] | None = None
+    deny_providers: list[Any] | None = None
+    allow_regions: list[Any] | None = None
+    deny_regions: list[Any] | None = None
+    max_input_price: str | None = None
+    max_output_price: str | None = None
+    max_latency_p95_ms: int | None = None
+    max_error_rate: int | float | None = None
+    sort: Literal["order", "price", "latency"] | None = None
+    max_candidates: int | None = None
+    low_budget: _LowBudget | None = None
+    match_tags: dict[str, Any] | None = None
+
+    @field_validator(*PRICE_FIELDS, mode="before")
+    @classmethod
+    def _decimal_price(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        text = str(value)
+        try:
+            money.price(text)
+        except ArithmeticError:  # decimal.InvalidOperation: pydantic reports only ValueError
+            raise ValueError("not a decimal price") from None
+        return text
+
+
+def _refusal(name: str, failure: ValidationError) -> SeedError:
+    error = failure.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "extra_forbidden":
+        return SeedError(f"policy {name}: unknown field {field!r}")
+    if field in PRICE_FIELDS:
+        return SeedError(f"policy {name}: {field} must be a decimal price")
+    if field == "sort" and error["type"] == "literal_error":
+        return SeedError(f"policy {name}: sort must be one of {', '.join(SORTS)}")
+    if field == "low_budget" and len(error["loc"]) > 1:
+        return SeedError(f"policy {name}: low_budget needs below_percent and policy")
+    if field == "name":
+        return SeedError(f"policy {name[:64]}: the name must be 1 to {limits.POLICY_NAME.max_length} characters")
+    return SeedError(f"policy {name}: {field} has the wrong type")
 
 
 def parse_policy(raw: dict) -> Policy:
@@ -106,25 +161,12 @@ def parse_policy(raw: dict) -> Policy:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         raise SeedError("a policy needs a name")
     name = raw["name"]
-    for field, value in raw.items():
-        expected = POLICY_FIELDS.get(field)
-        if expected is None:
-            raise SeedError(f"policy {name}: unknown field {field!r}")
-        if field in ("max_input_price", "max_output_price"):
-            value = str(value)
-            try:
-                money.price(value)
-            except (ValueError, ArithmeticError):
-                raise SeedError(f"policy {name}: {field} must be a decimal price") from None
-            raw = {**raw, field: value}
-        elif not isinstance(value, expected):
-            raise SeedError(f"policy {name}: {field} has the wrong type")
-    if raw.get("sort", "order") not in SORTS:
-        raise SeedError(f"policy {name}: sort must be one of {', '.join(sorted(SORTS))}")
-    low = raw.get("low_budget")
-    if low is not None and not (isinstance(low.get("below_percent"), int | float) and isinstance(low.get("policy"), str)):
-        raise SeedError(f"policy {name}: low_budget needs below_percent and policy")
-    return Policy(name=name, spec=raw)
+    try:
+        PolicySpec.model_validate(raw)
+    except ValidationError as failure:
+        raise _refusal(name, failure) from None
+    # The definition is kept as given (prices as decimal strings), so it round-trips unchanged.
+    return Policy(name=name, spec={**raw, **{field: str(raw[field]) for field in PRICE_FIELDS if field in raw}})
 
 
 def load_seed(path: Path) -> Catalog:
