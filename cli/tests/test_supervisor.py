@@ -185,3 +185,18 @@ async def test_a_first_start_that_is_never_ready_fails_the_run_naming_it(tmp_pat
     await supervisor.stop()
     assert not any(alive(pid) for name in ("alpha", "beta") for pid in started_pids(tmp_path, name))
     assert "beta" not in supervisor.keepers
+
+
+async def test_a_restart_that_cannot_spawn_stops_the_run_instead_of_leaving_it_unwatched(tmp_path, capsys) -> None:
+    supervisor = await started(fake_supervisor(tmp_path))
+
+    async def no_more_processes(spec):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    supervisor._spawn = no_more_processes
+    supervisor.processes["alpha"].send_signal(signal.SIGKILL)
+    await asyncio.wait_for(supervisor.stopping.wait(), timeout=10)
+    await supervisor.stop()
+    assert supervisor.failure and supervisor.failure.startswith("restarting alpha failed: BlockingIOError(11")
+    assert "stopping the rest" in capsys.readouterr().err
+    assert not any(alive(pid) for name in ("alpha", "beta") for pid in started_pids(tmp_path, name))
