@@ -27,7 +27,8 @@ def percentile(samples: list[float], q: float) -> float:
 
 def main(n: int) -> None:
     fake = FakeUpstream().start()
-    stack = Stack(Path(tempfile.mkdtemp()), {"OPENAI_BASE_URL": fake.base_url("openai"), "OPENAI_API_KEY": "sk-bench"}).start()
+    stack = Stack(Path(tempfile.mkdtemp()),
+                  {"OPENAI_BASE_URL": fake.base_url("openai"), "OPENAI_API_KEY": "sk-bench"}).start()
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
     direct, gateway = [], []
     try:

@@ -28,7 +28,8 @@ PROVIDERS = {
 
 
 def missing_server(what: str) -> None:
-    message = (f"{what} is not available: set {'NEXTMODEL_DATABASE_URL' if 'PostgreSQL' in what else 'NEXTMODEL_REDIS_URL'} "
+    setting = 'NEXTMODEL_DATABASE_URL' if 'PostgreSQL' in what else 'NEXTMODEL_REDIS_URL'
+    message = (f"{what} is not available: set {setting} "
                "or run a Docker engine for testcontainers")
     if IN_CI:
         pytest.fail(f"{message} (CI=true: integration tests must run, not skip)")

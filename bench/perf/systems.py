@@ -173,9 +173,9 @@ def ensure_wrk() -> str:
     """wrk on PATH (or $WRK); installed with apt-get when missing, unless BENCH_NO_INSTALL=1."""
     global WRK
     path = shutil.which(os.environ.get("WRK", "wrk"))
-    if path is None and os.environ.get("BENCH_NO_INSTALL") != "1" and "WRK" not in os.environ:
-        if _apt_install("wrk"):
-            path = shutil.which("wrk")
+    if (path is None and os.environ.get("BENCH_NO_INSTALL") != "1" and "WRK" not in os.environ
+            and _apt_install("wrk")):
+        path = shutil.which("wrk")
     if path:
         WRK = path
         return path
@@ -265,7 +265,7 @@ class System:
 
 class Upstream(System):
     def __init__(self, cpus: list[int], gap_ms: float, log: Path) -> None:
-        self.log_handle = open(log, "wb")
+        self.log_handle = open(log, "wb")  # noqa: SIM115 - the process's log, closed when it stops
         with pinned_self(cpus):
             self.process = subprocess.Popen(
                 [sys.executable, str(HERE / "upstream.py"), "--port", "0", "--stream-gap-ms", str(gap_ms)],
@@ -353,7 +353,7 @@ class LiteLLM(System):
             "PYTHONUNBUFFERED": "1",
         })
         self.log_path = workdir / "litellm.log"
-        self.log_handle = open(self.log_path, "wb")
+        self.log_handle = open(self.log_path, "wb")  # noqa: SIM115 - the process's log, closed when it stops
         with pinned_self(cpus):
             self.process = subprocess.Popen(
                 [str(binary), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),

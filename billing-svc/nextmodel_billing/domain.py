@@ -10,7 +10,6 @@ import orjson
 
 from nextmodel_common import money
 
-
 # A cache hit costs half the fresh list price unless the project says otherwise.
 DEFAULT_CACHE_DISCOUNT_BPS = 5000
 DEFAULT_CACHE_TTL_SECONDS = 24 * 3600

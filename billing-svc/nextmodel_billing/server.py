@@ -11,8 +11,8 @@ from nextmodel_billing.service import BillingService
 from nextmodel_billing.servicer import BillingAdminServicer, BillingServicer, UsageServicer
 from nextmodel_billing.store import SqlBillingStore
 from nextmodel_common import grpc_bootstrap, telemetry
-from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_common.db import StorageUnavailableInterceptor
+from nextmodel_common.tasks import cancel_and_wait
 
 log = logging.getLogger("nextmodel.billing")
 

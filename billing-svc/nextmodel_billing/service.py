@@ -23,10 +23,18 @@ from ulid import ULID
 from nextmodel_billing import keys, settlement
 from nextmodel_billing.budgets import PERIODS, SCOPES, resets_at_ms
 from nextmodel_billing.crypto import SecretBox
-from nextmodel_billing.domain import CacheSettings, Principal, Receipt, Usage, build_receipt
+from nextmodel_billing.domain import CacheSettings, Principal, Receipt, Usage
 from nextmodel_billing.store import BillingStore
 from nextmodel_billing.store.base import (
-    BudgetExceeded, DeadLetter, BudgetRow, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
+    BudgetExceeded,
+    BudgetRow,
+    DeadLetter,
+    KeyRow,
+    ProjectRow,
+    ReservationResult,
+    TeamRow,
+    UsageFilter,
+    UsageTotals,
 )
 from nextmodel_common import money
 from nextmodel_common.access import is_admin_key

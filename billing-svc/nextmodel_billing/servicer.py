@@ -9,10 +9,10 @@ from dataclasses import asdict
 import grpc
 
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
+from nextmodel_billing.budgets import resets_at_ms
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
 from nextmodel_billing.store.base import BudgetRow, DeadLetter, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
-from nextmodel_billing.budgets import resets_at_ms
 from nextmodel_common.access import metadata_bearer
 from nextmodel_common.errors import GatewayError
 
@@ -130,9 +130,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     async def SettleBatch(self, request, context):
         settled = await self.service.settle_batch([usage_from_proto(s) for s in request.settlements],
                                                   [s.SerializeToString() for s in request.settlements])
-        refused = [isinstance(s, DeadLetter) for s in settled]
-        return billing_pb2.SettleBatchResponse(receipt_ids=["" if r else s.id for s, r in zip(settled, refused)],
-                                               dead_letter_ids=[s.id if r else "" for s, r in zip(settled, refused)])
+        return billing_pb2.SettleBatchResponse(
+            receipt_ids=["" if isinstance(s, DeadLetter) else s.id for s in settled],
+            dead_letter_ids=[s.id if isinstance(s, DeadLetter) else "" for s in settled])
 
     async def GetReceipt(self, request, context):
         receipt = await self.service.receipt(request.receipt_id, request.project_id or None)

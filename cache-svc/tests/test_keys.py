@@ -12,7 +12,7 @@ BASE = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "كم عد�
 
 
 def test_key_ignores_order_whitespace_and_number_spelling() -> None:
-    reordered = b'{ "temperature": 0.0,\n "messages": [{"content": "\xd9\x83\xd9\x85 \xd8\xb9\xd8\xaf\xd8\xaf \xd8\xa7\xd9\x84\xd8\xb3\xd9\x83\xd8\xa7\xd9\x86\xd8\x9f", "role": "user"}], "model": "gpt-4.1"}'
+    reordered = b'{ "temperature": 0.0,\n "messages": [{"content": "\xd9\x83\xd9\x85 \xd8\xb9\xd8\xaf\xd8\xaf \xd8\xa7\xd9\x84\xd8\xb3\xd9\x83\xd8\xa7\xd9\x86\xd8\x9f", "role": "user"}], "model": "gpt-4.1"}'  # noqa: E501 - the bytes as a client sends them
     assert cache_key("proj_a", "gpt-4.1", reordered) == key(BASE)
 
 

@@ -1,7 +1,6 @@
 import asyncio
 
 import orjson
-import pytest
 
 from nextmodel_cache.service import ExactCache
 from nextmodel_cache.store import MemoryStore, StoreUnavailable

@@ -1,8 +1,8 @@
 """StoreBatch: each store stands alone, and of two stores of one key the later one is kept."""
 
 from nextmodel.cache.v1 import cache_pb2
-from nextmodel_cache.servicer import CacheServicer
 from nextmodel_cache.service import ExactCache
+from nextmodel_cache.servicer import CacheServicer
 from nextmodel_cache.store.memory import MemoryStore
 
 

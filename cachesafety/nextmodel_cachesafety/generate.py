@@ -289,42 +289,62 @@ def _code_ask(key: str, kind: str, code: str, language: str, variant: str) -> As
     return Ask(text, f"code:{key}:{variant}:{language}", language, prose=False)
 
 
+def _members(rng: random.Random, count_choices: Sequence[int]) -> int:
+    return rng.choice(count_choices)
+
+
 def own_groups(rng: random.Random) -> list[Group]:
-    """The hand-written families: everyday questions, their paraphrases, and the traps."""
+    """The hand-written families: everyday questions, their paraphrases, and the traps. The order of
+    the families (and of the draws inside each) is the seeded order the committed workload holds."""
+    groups: list[Group] = []
+    for family in FAMILIES:
+        groups += family(rng)
+    return groups
+
+
+def _paraphrase(rng: random.Random) -> list[Group]:
+    """Paraphrase: everyday questions asked twice in other words, in both languages."""
     groups: list[Group] = []
     question_keys = [q[0] for q in asks.QUESTIONS]
-
-    def members(count_choices: Sequence[int]) -> int:
-        return rng.choice(count_choices)
-
-    # paraphrase: everyday questions asked twice in other words, in both languages.
     for key in rng.sample(question_keys, 16):
         groups.append(Group("paraphrase", (_question(key, "en"), _question(key, "en", True))))
     for key in rng.sample(question_keys, 20):
         groups.append(Group("paraphrase", (_question(key, "ar"), _question(key, "ar", True))))
+    return groups
 
-    # number_change
+
+def _number_change(rng: random.Random) -> list[Group]:
+    """Number_change."""
+    groups: list[Group] = []
     for templates, language, count in ((asks.NUMBERS_EN, "en", 12), (asks.NUMBERS_AR, "ar", 8)):
         for _ in range(count):
             key, template, values = rng.choice(templates)
-            chosen = rng.sample(values, members((2, 2, 3)))
+            chosen = rng.sample(values, _members(rng, (2, 2, 3)))
             groups.append(Group("number_change", tuple(
                 Ask(template.format(n=n), f"num:{key}:{n}:{language}", language) for n in chosen)))
+    return groups
 
-    # negation
+
+def _negation(rng: random.Random) -> list[Group]:
+    """Negation."""
+    groups: list[Group] = []
     for pairs, language in ((asks.NEGATIONS_EN, "en"), (asks.NEGATIONS_AR, "ar")):
         for index, pair in enumerate(pairs):
             order = list(enumerate(pair))
             rng.shuffle(order)
             groups.append(Group("negation", tuple(
                 Ask(text, f"neg:{language}:{index}:{'not' if which else 'is'}", language) for which, text in order)))
+    return groups
 
-    # entity_swap: another entity in the same template, or the two roles swapped.
+
+def _entity_swap(rng: random.Random) -> list[Group]:
+    """Entity_swap: another entity in the same template, or the two roles swapped."""
+    groups: list[Group] = []
     for language, count in (("en", 12), ("ar", 10)):
         for _ in range(count):
             key, template_en, template_ar, entities = rng.choice(asks.ENTITY_TEMPLATES)
             template = template_en if language == "en" else template_ar
-            chosen = rng.sample(entities, members((2, 2, 3)))
+            chosen = rng.sample(entities, _members(rng, (2, 2, 3)))
             groups.append(Group("entity_swap", tuple(
                 Ask(template.format(x=entity[1] if language == "en" else entity[2]),
                     f"{key}:{entity[0]}:{language}", language) for entity in chosen)))
@@ -335,8 +355,13 @@ def own_groups(rng: random.Random) -> list[Group]:
             groups.append(Group("entity_swap", tuple(
                 Ask(template.format(a=a[name], b=b[name]), f"{key}:{a[0]}-to-{b[0]}:{language}", language)
                 for a, b in order)))
+    return groups
 
-    # language_change: the same question in the other language, or asking for another language.
+
+def _language_change(rng: random.Random) -> list[Group]:
+    """Language_change: the same question in the other language, or asking for another language."""
+    groups: list[Group] = []
+    question_keys = [q[0] for q in asks.QUESTIONS]
     for country in rng.sample(asks.COUNTRIES, 6):
         pair = [Ask(f"What is the capital of {country[1]}?", f"capital:{country[0]}:en", "en"),
                 Ask(f"ما هي عاصمة {country[2]}؟", f"capital:{country[0]}:ar", "ar")]
@@ -356,23 +381,35 @@ def own_groups(rng: random.Random) -> list[Group]:
         chosen = rng.sample(asks.ANSWER_IN, 2)
         groups.append(Group("language_change", tuple(
             Ask(asks.ANSWER_IN_EN.format(x=name), f"dehydration-in:{code}:en", "en") for code, name in chosen)))
+    return groups
 
-    # arabic_diacritics: every word set once, a few twice with another template.
+
+def _arabic_diacritics(rng: random.Random) -> list[Group]:
+    """Arabic_diacritics: every word set once, a few twice with another template."""
+    groups: list[Group] = []
     diacritic_sets = list(asks.DIACRITIC_WORDS) + rng.sample(asks.DIACRITIC_WORDS, 4)
-    for key, words in diacritic_sets:
+    for _key, words in diacritic_sets:
         template_key, template = rng.choice(asks.DIACRITIC_TEMPLATES)
-        chosen = rng.sample(words, min(len(words), members((2, 3))))
+        chosen = rng.sample(words, min(len(words), _members(rng, (2, 3))))
         groups.append(Group("arabic_diacritics", tuple(
             Ask(template.format(w=word), f"diacritics:{template_key}:{gloss}", "ar") for word, gloss in chosen)))
+    return groups
 
-    # case_change
+
+def _case_change(rng: random.Random) -> list[Group]:
+    """Case_change."""
+    groups: list[Group] = []
     for index, pair in enumerate(asks.CASE_PAIRS):
         order = list(enumerate(pair))
         rng.shuffle(order)
         groups.append(Group("case_change", tuple(
             Ask(text, f"case:{index}:{which}", "en", prose=False) for which, text in order)))
+    return groups
 
-    # whitespace_code
+
+def _whitespace_code(rng: random.Random) -> list[Group]:
+    """Whitespace_code."""
+    groups: list[Group] = []
     for key, kind, first, second in asks.CODE_PAIRS:
         for language in ("en", "ar") if kind == "python" and key in {"loop-print", "early-return"} else ("en",):
             order = [(first, "a"), (second, "b")]
@@ -383,8 +420,13 @@ def own_groups(rng: random.Random) -> list[Group]:
         if (kind, "ar") in asks.CODE_QUESTIONS:
             groups.append(Group("whitespace_code", (_code_ask(key, kind, first, "ar", "a"),
                                                     _code_ask(key, kind, second, "ar", "b"))))
+    return groups
 
-    # system_prompt_change: the question is the same, the instructions are not.
+
+def _system_prompt_change(rng: random.Random) -> list[Group]:
+    """System_prompt_change: the question is the same, the instructions are not."""
+    groups: list[Group] = []
+    question_keys = [q[0] for q in asks.QUESTIONS]
     for language, count in (("en", 10), ("ar", 6)):
         for key in rng.sample(question_keys, count):
             base = _question(key, language)
@@ -393,8 +435,13 @@ def own_groups(rng: random.Random) -> list[Group]:
                 systems[0] = NO_SYSTEM
             groups.append(Group("system_prompt_change", tuple(
                 replace(base, system=asks.SYSTEM_PROMPTS[name] if name else NO_SYSTEM) for name in systems)))
+    return groups
 
-    # param_change: the same messages with a parameter that changes the answer.
+
+def _param_change(rng: random.Random) -> list[Group]:
+    """Param_change: the same messages with a parameter that changes the answer."""
+    groups: list[Group] = []
+    question_keys = [q[0] for q in asks.QUESTIONS]
     for language, count in (("en", 10), ("ar", 5)):
         for key in rng.sample(question_keys, count):
             base = _question(key, language)
@@ -409,25 +456,38 @@ def own_groups(rng: random.Random) -> list[Group]:
             pair = [base, replace(base, params=(("tools", [asks.WEATHER_TOOL]),))]
             rng.shuffle(pair)
             groups.append(Group("param_change", tuple(pair)))
+    return groups
 
-    # model_change: the same body sent to another model.
+
+def _model_change(rng: random.Random) -> list[Group]:
+    """Model_change: the same body sent to another model."""
+    groups: list[Group] = []
+    question_keys = [q[0] for q in asks.QUESTIONS]
     for language, count in (("en", 10), ("ar", 6)):
         for key in rng.sample(question_keys, count):
             base = _question(key, language)
-            models = rng.sample(asks.MODEL_CHOICES, members((2, 2, 3)))
+            models = rng.sample(asks.MODEL_CHOICES, _members(rng, (2, 2, 3)))
             groups.append(Group("model_change", tuple(replace(base, model=model) for model in models)))
+    return groups
 
-    # context_change: the same last message after a different earlier turn.
+
+def _context_change(rng: random.Random) -> list[Group]:
+    """Context_change: the same last message after a different earlier turn."""
+    groups: list[Group] = []
     for contexts, language, per_template in ((asks.CONTEXTS_EN, "en", 2), (asks.CONTEXTS_AR, "ar", 2)):
         for key, history, last, entities in contexts:
             for _ in range(per_template):
-                chosen = rng.sample(entities, members((2, 3)))
+                chosen = rng.sample(entities, _members(rng, (2, 3)))
                 groups.append(Group("context_change", tuple(
                     Ask(last, f"{key}:{entity[0]}:{language}", language,
                         history=tuple((role, text.format(x=entity[1] if language == "en" else entity[2]))
                                       for role, text in history))
                     for entity in chosen)))
     return groups
+
+
+FAMILIES = (_paraphrase, _number_change, _negation, _entity_swap, _language_change, _arabic_diacritics,
+            _case_change, _whitespace_code, _system_prompt_change, _param_change, _model_change, _context_change)
 
 
 # --- placing requests on the timeline -----------------------------------------------------------

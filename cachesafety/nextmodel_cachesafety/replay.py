@@ -11,7 +11,7 @@ from nextmodel_cachesafety.pricing import RequestCost, hit_charge_nano
 from nextmodel_cachesafety.workload import WorkloadRequest
 
 
-class Verdict(str, Enum):
+class Verdict(str, Enum):  # noqa: UP042 - StrEnum would change how reports format a member
     MISS = "miss"  # a fresh call
     SAFE = "safe"  # served an answer of the same class, stored by the same tenant
     BAD = "bad"  # served another class's answer, or another tenant's

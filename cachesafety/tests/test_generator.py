@@ -27,7 +27,7 @@ def test_the_committed_workload_is_what_the_generator_makes() -> None:
 def test_the_workload_covers_every_family_in_both_languages() -> None:
     requests = load_workload(builtin_workload_path())
     families = Counter(request.family for request in requests)
-    assert SPEC_FAMILIES <= set(families)
+    assert set(families) >= SPEC_FAMILIES
     assert {request.language for request in requests} == {"en", "ar"}
     assert {request.family for request in requests if request.language == "ar"} >= {
         "arabic_diacritics", "negation", "number_change", "paraphrase", "entity_swap"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
 from typing import Any, Literal
 
 import orjson

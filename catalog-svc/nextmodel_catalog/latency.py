@@ -62,7 +62,8 @@ class LatencyBook:
             return None
         ok = [s for s in recent if not s.error]
         return LatencySummary(
-            ttft_p50_ms=_percentile([s.ttft_ms for s in ok], 0.5), ttft_p95_ms=_percentile([s.ttft_ms for s in ok], 0.95),
+            ttft_p50_ms=_percentile([s.ttft_ms for s in ok], 0.5),
+            ttft_p95_ms=_percentile([s.ttft_ms for s in ok], 0.95),
             total_p50_ms=_percentile([s.total_ms for s in ok], 0.5),
             total_p95_ms=_percentile([s.total_ms for s in ok], 0.95),
             error_rate=round(sum(s.error for s in recent) / len(recent), 4), samples=len(recent))

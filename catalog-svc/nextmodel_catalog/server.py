@@ -7,13 +7,13 @@ import logging
 
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from nextmodel_catalog.config import CatalogSettings, get_settings
-from nextmodel_catalog.service import CatalogService
 from nextmodel_catalog.latency import LatencyBook
+from nextmodel_catalog.service import CatalogService
 from nextmodel_catalog.servicer import CatalogAdminServicer, CatalogServicer
 from nextmodel_catalog.store import SqlCatalogStore
 from nextmodel_common import grpc_bootstrap, telemetry
-from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_common.db import StorageUnavailableInterceptor
+from nextmodel_common.tasks import cancel_and_wait
 
 log = logging.getLogger("nextmodel.catalog")
 

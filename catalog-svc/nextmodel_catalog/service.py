@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from nextmodel_catalog.domain import Catalog, Policy, Price, SeedError, load_seed, parse_policy
+from nextmodel_catalog.store import CatalogStore
 from nextmodel_common import money
 from nextmodel_common.errors import GatewayError
-from nextmodel_catalog.store import CatalogStore
 
 log = logging.getLogger(__name__)
 

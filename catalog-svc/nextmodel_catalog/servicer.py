@@ -139,5 +139,6 @@ class CatalogAdminServicer(catalog_pb2_grpc.CatalogAdminServiceServicer):
     async def DeletePolicy(self, request, context):
         await self._guard(context)
         if not await self.service.delete_policy(request.name):
-            await GatewayError(404, f"No policy {request.name!r}.", param="name", code="policy_not_found").abort(context)
+            missing = GatewayError(404, f"No policy {request.name!r}.", param="name", code="policy_not_found")
+            await missing.abort(context)
         return catalog_pb2.DeletePolicyResponse()

@@ -8,6 +8,7 @@ and receipts. `receipts verify` works offline with NEXTMODEL_RECEIPT_SECRET.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -80,63 +81,63 @@ def _verify(args) -> int:
     return 1 if failed else 0
 
 
+def _call(args) -> tuple[str, str, dict] | None:
+    """(method, path, request options) of a command that is one API call whose answer is printed."""
+    project_keys = f"/admin/v1/projects/{args.project}/provider-keys" if hasattr(args, "project") else ""
+    calls = {
+        ("teams", "create"): lambda: ("POST", "/admin/v1/teams",
+                                      {"json": {"name": args.name, "cache_shared": args.cache_shared}}),
+        ("teams", "list"): lambda: ("GET", "/admin/v1/teams", {}),
+        ("projects", "create"): lambda: ("POST", "/admin/v1/projects",
+                                         {"json": {"team_id": args.team, "name": args.name}}),
+        ("projects", "list"): lambda: ("GET", "/admin/v1/projects", {"params": {"team_id": args.team or ""}}),
+        ("keys", "create"): lambda: ("POST", "/admin/v1/keys", {"json": {
+            "project_id": args.project, "name": args.name, "allowed_models": args.allowed_model or [],
+            "default_policy": args.default_policy or "", "tags": _tags(args.tag),
+            "requests_per_minute": args.rpm, "tokens_per_minute": args.tpm,
+            **({"expires_at": args.expires_at} if args.expires_at else {})}}),
+        ("keys", "list"): lambda: ("GET", "/admin/v1/keys", {"params": {"project_id": args.project}}),
+        ("keys", "revoke"): lambda: ("POST", f"/admin/v1/keys/{args.key_id}/revoke", {}),
+        ("budgets", "set"): lambda: ("PUT", "/admin/v1/budgets", {"json": {
+            "scope": args.scope, "scope_id": args.scope_id, "period": args.period,
+            "limit_usd": args.limit_usd, "hard": not args.soft}}),
+        ("budgets", "list"): lambda: ("GET", "/admin/v1/budgets", {}),
+        ("budgets", "delete"): lambda: ("DELETE", f"/admin/v1/budgets/{args.budget_id}", {}),
+        # The provider's key is read from stdin, so it stays out of shell history.
+        ("provider-keys", "set"): lambda: ("PUT", f"{project_keys}/{args.provider}",
+                                           {"json": {"api_key": sys.stdin.readline().strip()}}),
+        ("provider-keys", "delete"): lambda: ("DELETE", f"{project_keys}/{args.provider}", {}),
+        ("provider-keys", "list"): lambda: ("GET", project_keys, {}),
+        ("usage", "summary"): lambda: ("GET", "/v1/usage", {"admin": False, "params": {
+            "group_by": args.group_by, "start": args.start or "", "end": args.end or "",
+            "project_id": args.project or "", "currency": args.currency}}),
+        ("receipts", "get"): lambda: ("GET", f"/v1/receipts/{args.receipt_id}",
+                                      {"admin": False, "params": {"currency": args.currency}}),
+    }
+    make = calls.get((args.group, args.action))
+    return make() if make else None
+
+
+def _export(args) -> None:
+    params = {"format": args.format, "start": args.start or "", "end": args.end or "",
+              "project_id": args.project or ""}
+    with _client(admin=False) as client, client.stream("GET", "/v1/usage/export", params=params) as response:
+        if response.status_code >= 400:
+            raise CommandError(f"HTTP {response.status_code}: {response.read().decode()}")
+        with (open(args.output, "wb") if args.output else contextlib.nullcontext(sys.stdout.buffer)) as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+
+
 def _run(args) -> int:
-    match (args.group, args.action):
-        case ("teams", "create"):
-            _print(_request("POST", "/admin/v1/teams", json={"name": args.name, "cache_shared": args.cache_shared}))
-        case ("teams", "list"):
-            _print(_request("GET", "/admin/v1/teams"))
-        case ("projects", "create"):
-            _print(_request("POST", "/admin/v1/projects", json={"team_id": args.team, "name": args.name}))
-        case ("projects", "list"):
-            _print(_request("GET", "/admin/v1/projects", params={"team_id": args.team or ""}))
-        case ("keys", "create"):
-            _print(_request("POST", "/admin/v1/keys", json={
-                "project_id": args.project, "name": args.name, "allowed_models": args.allowed_model or [],
-                "default_policy": args.default_policy or "", "tags": _tags(args.tag),
-                "requests_per_minute": args.rpm, "tokens_per_minute": args.tpm,
-                **({"expires_at": args.expires_at} if args.expires_at else {})}))
-        case ("keys", "list"):
-            _print(_request("GET", "/admin/v1/keys", params={"project_id": args.project}))
-        case ("keys", "revoke"):
-            _print(_request("POST", f"/admin/v1/keys/{args.key_id}/revoke"))
-        case ("budgets", "set"):
-            _print(_request("PUT", "/admin/v1/budgets", json={
-                "scope": args.scope, "scope_id": args.scope_id, "period": args.period,
-                "limit_usd": args.limit_usd, "hard": not args.soft}))
-        case ("budgets", "list"):
-            _print(_request("GET", "/admin/v1/budgets"))
-        case ("budgets", "delete"):
-            _print(_request("DELETE", f"/admin/v1/budgets/{args.budget_id}"))
-        case ("provider-keys", "set"):
-            secret = sys.stdin.readline().strip()  # from stdin, so it stays out of shell history
-            _print(_request("PUT", f"/admin/v1/projects/{args.project}/provider-keys/{args.provider}",
-                            json={"api_key": secret}))
-        case ("provider-keys", "delete"):
-            _print(_request("DELETE", f"/admin/v1/projects/{args.project}/provider-keys/{args.provider}"))
-        case ("provider-keys", "list"):
-            _print(_request("GET", f"/admin/v1/projects/{args.project}/provider-keys"))
-        case ("usage", "summary"):
-            _print(_request("GET", "/v1/usage", admin=False, params={
-                "group_by": args.group_by, "start": args.start or "", "end": args.end or "",
-                "project_id": args.project or "", "currency": args.currency}))
-        case ("usage", "export"):
-            with _client(admin=False) as client, client.stream(
-                    "GET", "/v1/usage/export", params={"format": args.format, "start": args.start or "",
-                                                       "end": args.end or "", "project_id": args.project or ""}
-            ) as response:
-                if response.status_code >= 400:
-                    raise CommandError(f"HTTP {response.status_code}: {response.read().decode()}")
-                out = open(args.output, "wb") if args.output else sys.stdout.buffer
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
-                if args.output:
-                    out.close()
-        case ("receipts", "get"):
-            _print(_request("GET", f"/v1/receipts/{args.receipt_id}", admin=False,
-                            params={"currency": args.currency}))
-        case ("receipts", "verify"):
-            return _verify(args)
+    call = _call(args)
+    if call is not None:
+        method, path, options = call
+        _print(_request(method, path, **options))
+    elif (args.group, args.action) == ("usage", "export"):
+        _export(args)
+    elif (args.group, args.action) == ("receipts", "verify"):
+        return _verify(args)
     return 0
 
 

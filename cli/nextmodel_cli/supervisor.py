@@ -173,7 +173,7 @@ class Supervisor:
             return
         try:
             await asyncio.wait_for(asyncio.shield(pump), timeout=1.0)
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             pump.cancel()
 
     async def _wait_ready(self, spec: ServiceSpec, process: asyncio.subprocess.Process) -> bool:
@@ -211,7 +211,7 @@ class Supervisor:
         try:
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _keep(self, spec: ServiceSpec) -> None:
@@ -284,7 +284,7 @@ class Supervisor:
                 process.send_signal(signal.SIGTERM)
                 try:
                     await asyncio.wait_for(process.wait(), timeout=15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     process.kill()
                     await process.wait()
             await self._drain(spec.name)

@@ -8,7 +8,6 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 import textwrap
 from pathlib import Path
 
@@ -54,7 +53,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fake_supervisor(tmp_path: Path, names=("alpha", "beta"), policy=RestartPolicy(0.05, 0.4, 60.0),
+FAST_RESTARTS = RestartPolicy(0.05, 0.4, 60.0)
+
+
+def fake_supervisor(tmp_path: Path, names=("alpha", "beta"), policy=FAST_RESTARTS,
                     ready_timeout: float = 10.0, **env: str) -> Supervisor:
     for name in names:
         (tmp_path / f"{name}.py").write_text(FAKE_SERVICE)

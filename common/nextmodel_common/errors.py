@@ -53,7 +53,8 @@ class GatewayError(Exception):
         self.message = message
         self.code = code
         self.param = param
-        self.type = type or _TYPE_FOR_HTTP.get(http_status, "server_error" if http_status >= 500 else "invalid_request_error")
+        fallback = "server_error" if http_status >= 500 else "invalid_request_error"
+        self.type = type or _TYPE_FOR_HTTP.get(http_status, fallback)
         self.retry_after_seconds = retry_after_seconds
 
     @property
@@ -71,7 +72,7 @@ class GatewayError(Exception):
         )
 
     @classmethod
-    def from_proto(cls, error: router_pb2.Error) -> "GatewayError":
+    def from_proto(cls, error: router_pb2.Error) -> GatewayError:
         return cls(
             error.http_status,
             error.message,

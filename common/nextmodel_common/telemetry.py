@@ -3,7 +3,8 @@
 Telemetry is on when OTEL_EXPORTER_OTLP_ENDPOINT (or a signal-specific variant) is set:
 traces and metrics go out over OTLP, and FastAPI, gRPC (client and server, aio), Redis and
 SQLAlchemy are instrumented (the router makes its own span for each upstream HTTP call), so
-one chat completion is one trace across every service and the provider call. Otherwise nothing is installed and the hot path pays nothing.
+one chat completion is one trace across every service and the provider call. Otherwise nothing is
+installed and the hot path pays nothing.
 Message content is never put on a span.
 """
 

@@ -40,7 +40,8 @@ async def auth_metadata(request: Request) -> tuple[tuple[str, str], ...]:
     if not authorization:
         return ()
     token = bearer(authorization) or ""
-    if len(authorization) > limits.CREDENTIAL.max_length + len("Bearer ") or (token and limits.CREDENTIAL.problem(token)):
+    too_long = len(authorization) > limits.CREDENTIAL.max_length + len("Bearer ")
+    if too_long or (token and limits.CREDENTIAL.problem(token)):
         raise GatewayError(401, "Invalid API key. Check the key, or create a new one.", code="invalid_api_key")
     return (("authorization", authorization),)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import grpc
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-import orjson
 
 from nextmodel.billing.v1 import admin_pb2
 from nextmodel_common.access import bearer

@@ -34,9 +34,9 @@ async def readyz(router: int, cache: int, billing: int, catalog: int) -> httpx.R
     settings = EdgeSettings(**{f"{name}_addr": f"127.0.0.1:{port}" for name, port in
                                {"router": router, "cache": cache, "billing": billing, "catalog": catalog}.items()})
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://edge") as client:
-            return await client.get("/readyz")
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://edge") as client):
+        return await client.get("/readyz")
 
 
 async def test_ready_while_the_router_serves_with_the_others_down_or_not_serving() -> None:

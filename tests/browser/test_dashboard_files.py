@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,7 +52,8 @@ def test_the_html_has_no_inline_script_or_style() -> None:
     assert "<style" not in html and " style=" not in html
     for source in (STATIC / "js").rglob("*.js"):
         text = source.read_text()
-        assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|\beval\(|new Function\(|setAttribute\(\"style\"",
+        assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|\beval\(|new Function\("
+                             r"|setAttribute\(\"style\"",
                              text), source
 
 

@@ -112,8 +112,8 @@ PROVIDER_VARIABLE = re.compile(r"[A-Z0-9_]+_(API_KEY|BASE_URL)")
 # On stopping, the router makes one more SettleBatch call for the settlements still in its outbox,
 # with a deadline of 4 x NEXTMODEL_INTERNAL_TIMEOUT (nextmodel_router.clients.BillingClient).
 OUTBOX_DELIVERY_TIMEOUTS = 4
-# Who must reach whom (docs/ARCHITECTURE.md, "Processes"): the router calls cache, billing and catalog; the edge calls the
-# router, calls billing (/admin/v1, /v1/usage, receipts) and catalog (its admin routes) itself, and
+# Who must reach whom (docs/ARCHITECTURE.md, "Processes"): the router calls cache, billing and catalog;
+# the edge calls the router, calls billing (/admin/v1, /v1/usage, receipts) and catalog (its admin routes) itself, and
 # asks all four for health on /readyz. "outside" is any source beyond these pods.
 EXPECTED_CALLERS = {
     "edge": {"outside"},

@@ -126,8 +126,9 @@ class TestReceiptsAndSpend:
         account = new_account(stack, tags={"environment": "prod"})
         client = sdk(stack, account.key)
         for index, model in enumerate(["gpt-4o-mini", "gpt-4o-mini", "deepseek-chat", "claude-haiku-4-5"] * 3):
+            workload = "chat" if index % 2 else "batch"
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": f"question {index}"}],
-                                           extra_headers={"x-nextmodel-tags": f"workload={'chat' if index % 2 else 'batch'}"})
+                                           extra_headers={"x-nextmodel-tags": f"workload={workload}"})
         settled_usage(stack, account.key, 12)
         by_model = usage(stack, account.key, group_by="model", currency="SAR")
         assert {g["group"]: g["requests"] for g in by_model["data"]} == {

@@ -431,7 +431,7 @@ def _pg_accepts(server_url: str) -> bool:
         try:
             connection = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"),
                                                timeout=2)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             return False
         try:
             return await connection.fetchval("SELECT 1") == 1

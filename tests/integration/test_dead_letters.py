@@ -11,7 +11,10 @@ import pytest
 from nextmodel_billing import settlement
 from nextmodel_billing.store.base import DeadLetter
 from nextmodel_common.errors import GatewayError
-from tests.integration.test_billing_budgets import CENT, billing, reserve, usage  # noqa: F401 (fixture)
+from tests.integration import test_billing_budgets as budgets
+from tests.integration.test_billing_budgets import CENT, reserve, usage
+
+billing = budgets.billing  # the same fixture: a billing service on SQLite and on PostgreSQL
 
 pytestmark = pytest.mark.integration
 

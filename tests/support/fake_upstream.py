@@ -296,7 +296,7 @@ class FakeUpstream:
             return f"http://{self.host}:{self.port}/anthropic"
         return f"http://{self.host}:{self.port}/{provider}/v1"
 
-    def start(self) -> "FakeUpstream":
+    def start(self) -> FakeUpstream:
         self.thread.start()
         return self
 

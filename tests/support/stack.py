@@ -76,7 +76,7 @@ class Stack:
         env.update(self.env_overrides)
         return env
 
-    def start(self, timeout: float = 60.0) -> "Stack":
+    def start(self, timeout: float = 60.0) -> Stack:
         for spec in SERVICES:
             self.start_service(spec.name, timeout)
         return self
@@ -236,7 +236,7 @@ class Traffic:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def __enter__(self) -> "Traffic":
+    def __enter__(self) -> Traffic:
         self._threads = [threading.Thread(target=self._work, args=(worker,), daemon=True)
                          for worker in range(self.workers)]
         for thread in self._threads:

@@ -21,14 +21,31 @@ from ulid import ULID
 
 from nextmodel_billing.budgets import period_key
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Principal, Receipt
-from nextmodel_billing.store.counters import MissingCounter as _MissingCounter, applies as _applies
-from nextmodel_billing.store.dead_letters import DeadLetterStore
 from nextmodel_billing.store.base import (
-    BudgetExceeded, BudgetRow, KeyRecord, KeyRow, ProjectRow, ReservationResult, TeamRow, UsageFilter, UsageTotals,
+    BudgetExceeded,
+    BudgetRow,
+    KeyRecord,
+    KeyRow,
+    ProjectRow,
+    ReservationResult,
+    TeamRow,
+    UsageFilter,
+    UsageTotals,
 )
+from nextmodel_billing.store.counters import MissingCounter as _MissingCounter
+from nextmodel_billing.store.counters import applies as _applies
+from nextmodel_billing.store.dead_letters import DeadLetterStore
 from nextmodel_billing.store.schema import (
-    api_keys, budget_counters, budgets, projects, provider_keys, receipt_tags, receipts, reservation_lines,
-    reservations, teams,
+    api_keys,
+    budget_counters,
+    budgets,
+    projects,
+    provider_keys,
+    receipt_tags,
+    receipts,
+    reservation_lines,
+    reservations,
+    teams,
 )
 from nextmodel_common.db import make_engine
 from nextmodel_common.settings import sqlite_path
@@ -479,7 +496,8 @@ class SqlBillingStore(DeadLetterStore):
             group = columns[group_by]
         query = select(
             group.label("grp"), func.count().label("requests"),
-            func.coalesce(func.sum(receipts.c.prompt_tokens), 0), func.coalesce(func.sum(receipts.c.completion_tokens), 0),
+            func.coalesce(func.sum(receipts.c.prompt_tokens), 0),
+            func.coalesce(func.sum(receipts.c.completion_tokens), 0),
             func.coalesce(func.sum(receipts.c.cached_prompt_tokens), 0),
             func.coalesce(func.sum(receipts.c.list_cost_nano_usd), 0),
             func.coalesce(func.sum(receipts.c.discount_nano_usd), 0),

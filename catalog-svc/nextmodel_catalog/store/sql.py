@@ -44,7 +44,8 @@ class SqlCatalogStore:
                     await conn.execute(models.update().where(models.c.id == model.id).values(**row))
                 else:
                     await conn.execute(models.insert().values(**row))
-                await self._put_price(conn, model.id, model.price, now_ms, (model.id, model.price.version) in known_prices)
+                known = (model.id, model.price.version) in known_prices
+                await self._put_price(conn, model.id, model.price, now_ms, known)
             seeded = {m.id for m in catalog.models}
             for stale in set(known_models) - seeded:
                 await conn.execute(models.delete().where(models.c.id == stale))

@@ -144,7 +144,8 @@ async def set_price(model_id: CatalogModelId, body: PriceIn, upstreams: Upstream
 
 
 @router.get("/admin/v1/models/{model_id}/prices")
-async def price_versions(model_id: CatalogModelId, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+async def price_versions(model_id: CatalogModelId, upstreams: UpstreamsDep, auth: AuthDep,
+                         settings: SettingsDep) -> Response:
     answer = await upstreams.catalog_admin.ListPriceVersions(
         catalog_pb2.ListPriceVersionsRequest(model_id=model_id), metadata=auth, timeout=settings.internal_timeout)
     return Response(orjson.dumps({"object": "list", "data": [_price_out(p) for p in answer.prices]}),
