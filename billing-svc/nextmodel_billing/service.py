@@ -162,9 +162,12 @@ class BillingService:
     async def update_project(self, project_id: str, name: str | None, cache: CacheSettings | None) -> ProjectRow:
         if await self.store.get_project(project_id) is None:
             raise _not_found("project", project_id, "project_id")
-        return await self.store.update_project(
+        updated = await self.store.update_project(
             project_id, name=_name(name, "name") if name is not None else None,
             cache=_cache_settings(cache) if cache is not None else None)
+        if updated is None:  # deleted in between
+            raise _not_found("project", project_id, "project_id")
+        return updated
 
     async def create_key(self, project_id: str, name: str, *, expires_unix_ms: int = 0,
                          allowed_models: tuple[str, ...] = (), default_policy: str = "",

@@ -263,18 +263,18 @@ def source_groups(sources: Sources, mix: Mix, rng: random.Random) -> list[Group]
         text = task[1].format(s=_detokenize(sentence))
         return Ask(text, f"{meaning}:{task[0]}", "en", f"paws:{pair.split}:{pair.id}")
 
-    for pair in sources.paws_paraphrase[: mix.paws_paraphrase_pairs]:
-        task, meaning = rng.choice(PAWS_TASKS), f"paws:{pair.split}:{pair.id}"
-        groups.append(Group("paraphrase", (paws_ask(pair, pair.sentence1, meaning, task),
-                                           paws_ask(pair, pair.sentence2, meaning, task))))
+    for paws in sources.paws_paraphrase[: mix.paws_paraphrase_pairs]:
+        task, meaning = rng.choice(PAWS_TASKS), f"paws:{paws.split}:{paws.id}"
+        groups.append(Group("paraphrase", (paws_ask(paws, paws.sentence1, meaning, task),
+                                           paws_ask(paws, paws.sentence2, meaning, task))))
     singles = sources.paws_paraphrase[mix.paws_paraphrase_pairs: mix.paws_paraphrase_pairs + mix.paws_singles]
-    for pair in singles:
+    for paws in singles:
         task = rng.choice(PAWS_TASKS)
-        groups.append(Group("original", (paws_ask(pair, pair.sentence1, f"paws:{pair.split}:{pair.id}", task),)))
-    for pair in sources.paws_different[: mix.paws_different_pairs]:
-        task, meaning = rng.choice(PAWS_TASKS), f"paws:{pair.split}:{pair.id}"
-        groups.append(Group("word_swap", (paws_ask(pair, pair.sentence1, f"{meaning}:s1", task),
-                                          paws_ask(pair, pair.sentence2, f"{meaning}:s2", task))))
+        groups.append(Group("original", (paws_ask(paws, paws.sentence1, f"paws:{paws.split}:{paws.id}", task),)))
+    for paws in sources.paws_different[: mix.paws_different_pairs]:
+        task, meaning = rng.choice(PAWS_TASKS), f"paws:{paws.split}:{paws.id}"
+        groups.append(Group("word_swap", (paws_ask(paws, paws.sentence1, f"{meaning}:s1", task),
+                                          paws_ask(paws, paws.sentence2, f"{meaning}:s2", task))))
     return groups
 
 

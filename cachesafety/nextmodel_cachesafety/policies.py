@@ -47,7 +47,9 @@ NOT_CACHEABLE = Lookup(None, cacheable=False)
 class CachePolicy(Protocol):
     name: str  # as the report shows it, e.g. "semantic-last@0.90"
     kind: str  # the registry name, e.g. "semantic-last"
-    threshold: float | None
+
+    @property
+    def threshold(self) -> float | None: ...
 
     def prepare(self, requests: Sequence[WorkloadRequest], progress: Progress) -> None: ...
 
@@ -159,6 +161,7 @@ class SemanticPolicy:
             return NOT_CACHEABLE  # nothing to embed (e.g. image-only): a semantic cache cannot key it
         if not self._entries:
             return MISS
+        assert self._matrix is not None  # made with the first entry
         similarities = self._matrix[: len(self._entries)] @ self._embeddings.vector(text)
         best = int(similarities.argmax())  # the first of equals: the oldest entry, as a store scan finds it
         similarity = float(similarities[best])
@@ -308,7 +311,8 @@ def _semantic_factory(kind: str, text_of: Callable[[dict], str]) -> PolicyFactor
     def build(argument: str | None, context: PolicyContext) -> list[CachePolicy]:
         thresholds = parse_thresholds(argument) if argument is not None else context.thresholds
         embeddings = context.embeddings()
-        return [SemanticPolicy(kind, text_of, threshold, embeddings) for threshold in thresholds]
+        policies: list[CachePolicy] = [SemanticPolicy(kind, text_of, threshold, embeddings) for threshold in thresholds]
+        return policies
 
     return build
 

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -84,7 +85,7 @@ def _verify(args) -> int:
 def _call(args) -> tuple[str, str, dict] | None:
     """(method, path, request options) of a command that is one API call whose answer is printed."""
     project_keys = f"/admin/v1/projects/{args.project}/provider-keys" if hasattr(args, "project") else ""
-    calls = {
+    calls: dict[tuple[str, str], Callable[[], tuple[str, str, dict]]] = {
         ("teams", "create"): lambda: ("POST", "/admin/v1/teams",
                                       {"json": {"name": args.name, "cache_shared": args.cache_shared}}),
         ("teams", "list"): lambda: ("GET", "/admin/v1/teams", {}),

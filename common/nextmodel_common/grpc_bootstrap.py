@@ -6,7 +6,8 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -163,7 +164,7 @@ def channel(address: str, service_config: dict | None = None) -> grpc.aio.Channe
     `address` may list several replicas (`ipv4:10.0.0.1:50051,10.0.0.2:50051`) or name a
     headless Service (`dns:///router:50051`); `service_config` sets balancing and retries.
     """
-    options = CHANNEL_OPTIONS
+    options: tuple[tuple[str, int | str], ...] = CHANNEL_OPTIONS
     if service_config is not None:
         options = (*options, ("grpc.service_config", json.dumps(service_config)))
     return grpc.aio.insecure_channel(
@@ -208,7 +209,7 @@ async def serve_until_signalled(
     telemetry.shutdown_telemetry()
 
 
-def run(main: Callable[[], Awaitable[None]]) -> None:
+def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a service's async main on uvloop."""
     try:
         import uvloop

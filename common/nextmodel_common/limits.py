@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -134,8 +134,16 @@ def _text(limit: Limit, *, allow_empty: bool = False) -> Any:
 # The limits as pydantic string types, for request models and route parameters. Spelled out so a
 # type checker sees each as a type (a call in an annotation is not one).
 if TYPE_CHECKING:
-    IdText = NameText = ModelText = CatalogModelText = PolicyText = PolicyOrEmptyText = str
-    TagNameText = TagValueText = ProviderIdText = ProviderKeyText = str
+    IdText: TypeAlias = str
+    NameText: TypeAlias = str
+    ModelText: TypeAlias = str
+    CatalogModelText: TypeAlias = str
+    PolicyText: TypeAlias = str
+    PolicyOrEmptyText: TypeAlias = str
+    TagNameText: TypeAlias = str
+    TagValueText: TypeAlias = str
+    ProviderIdText: TypeAlias = str
+    ProviderKeyText: TypeAlias = str
 else:
     IdText = _text(ID)
     NameText = _text(NAME)

@@ -102,7 +102,7 @@ def grpc_client_interceptors() -> list:
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with the trace id when a span is active."""
 
-    converter = time.gmtime  # timestamps are UTC, as their Z says
+    converter = time.gmtime  # type: ignore[assignment]  # timestamps are UTC, as their Z says
 
     def __init__(self, service: str) -> None:
         super().__init__()

@@ -7,7 +7,11 @@ settlement neither loses money nor leaves room in a hard budget. Recorded once p
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from nextmodel_billing.budgets import period_key
 from nextmodel_billing.store.base import DeadLetter
@@ -16,7 +20,12 @@ from nextmodel_billing.store.schema import budget_counters, budgets, dead_letter
 
 
 class DeadLetterStore:
-    """Mixed into SqlBillingStore (it brings `engine`, `_write`, `_release_lines` and the retry)."""
+    """Mixed into SqlBillingStore, which brings these:"""
+
+    engine: AsyncEngine
+    _write: Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+    _release_lines: Callable[[AsyncConnection, str, str], Awaitable[bool]]
+    _retrying_missing_counters: Callable[[Callable[[], Awaitable[DeadLetter]]], Awaitable[DeadLetter]]
 
     async def dead_letter(self, letter: DeadLetter) -> DeadLetter:
         """Keep `letter` and charge it; a request already kept returns the first record."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict
 
 import orjson
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement, FromClause
 from ulid import ULID
 
 from nextmodel_billing.budgets import period_key
@@ -487,7 +488,8 @@ class SqlBillingStore(DeadLetterStore):
                    "model": receipts.c.served_model, "provider": receipts.c.provider,
                    "served_mode": receipts.c.served_mode, "day": receipts.c.created_unix_ms // 86_400_000,
                    "": literal("all")}
-        source = receipts
+        source: FromClause = receipts
+        group: ColumnElement
         if group_by.startswith("tag:"):
             tag = receipt_tags.alias("grouping_tag")
             source = receipts.outerjoin(tag, and_(tag.c.receipt_id == receipts.c.id, tag.c.name == group_by[4:]))
@@ -508,7 +510,7 @@ class SqlBillingStore(DeadLetterStore):
             rows = (await conn.execute(query)).all()
         return [UsageTotals(str(row[0]), *(int(v) for v in row[1:])) for row in rows]
 
-    async def export(self, where: UsageFilter, batch: int) -> AsyncIterator[list[dict]]:
+    async def export(self, where: UsageFilter, batch: int) -> AsyncIterator[Sequence[Mapping]]:
         query = self._where(select(receipts), where).order_by(receipts.c.created_unix_ms, receipts.c.id)
         async with self.engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=batch))

@@ -30,6 +30,7 @@ class RedisStore:
             raise StoreUnavailable(str(failure)) from None
         if stored is None:
             return None
+        assert isinstance(stored, bytes)  # the client answers bytes (decode_responses is off)
         return zlib.decompress(stored[1:]) if stored[:1] == _ZLIB else stored[1:]
 
     async def set(self, namespace: str, key: str, value: bytes, ttl_seconds: int) -> None:
@@ -72,7 +73,8 @@ class RedisStore:
                 size += await self.client.strlen(name)
         except RedisError as failure:
             raise StoreUnavailable(str(failure)) from None
-        return {**{k.decode(): int(v) for k, v in counters.items()}, "entries": entries, "bytes": size}
+        counts = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in counters.items()}
+        return {**counts, "entries": entries, "bytes": size}
 
     async def close(self) -> None:
         await self.client.aclose()

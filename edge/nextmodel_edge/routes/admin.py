@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import orjson
 from fastapi import APIRouter, Query
@@ -22,12 +22,12 @@ from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 router = APIRouter(prefix="/admin/v1")
 
 
-Name = limits.NameText
-Id = limits.IdText
-ModelId = limits.ModelText
-Policy = limits.PolicyOrEmptyText
-Tags = dict[limits.TagNameText, limits.TagValueText]
-ProviderId = limits.ProviderIdText
+Name: TypeAlias = limits.NameText
+Id: TypeAlias = limits.IdText
+ModelId: TypeAlias = limits.ModelText
+Policy: TypeAlias = limits.PolicyOrEmptyText
+Tags: TypeAlias = dict[limits.TagNameText, limits.TagValueText]
+ProviderId: TypeAlias = limits.ProviderIdText
 
 
 class Strict(BaseModel):

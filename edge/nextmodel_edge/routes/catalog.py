@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 from fastapi import APIRouter
@@ -20,8 +20,8 @@ from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.routes.chat import SERVED_MODE
 
 router = APIRouter()
-CatalogModelId = limits.CatalogModelText
-PolicyName = limits.PolicyText
+CatalogModelId: TypeAlias = limits.CatalogModelText
+PolicyName: TypeAlias = limits.PolicyText
 
 
 class QuoteIn(BaseModel):
@@ -59,7 +59,7 @@ def _json(value, param: str) -> bytes:
                            param=param, code="invalid_value") from None
 
 
-def _chat_body(payload: BaseModel) -> bytes:
+def _chat_body(payload: QuoteIn | CompareIn) -> bytes:
     """The chat request: `request`, or the chat fields given inline."""
     if payload.request is not None:
         return _json(payload.request, "request")
