@@ -10,11 +10,14 @@ from nextmodel_billing.config import BillingSettings, get_settings
 from nextmodel_billing.service import BillingService
 from nextmodel_billing.servicer import BillingAdminServicer, BillingServicer, UsageServicer
 from nextmodel_billing.store import SqlBillingStore
-from nextmodel_common import grpc_bootstrap, telemetry
-from nextmodel_common.db import StorageUnavailableInterceptor
+from nextmodel_common import grpc_bootstrap, interceptors, telemetry
+from nextmodel_common.access import bearer
+from nextmodel_common.db import STORAGE_ERRORS
 from nextmodel_common.tasks import cancel_and_wait
 
 log = logging.getLogger("nextmodel.billing")
+ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["BillingAdminService"].full_name
+USAGE_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name
 
 
 def build_service(settings: BillingSettings) -> BillingService:
@@ -44,13 +47,20 @@ async def create(settings: BillingSettings, port: int | None = None):
             BillingServicer(service, settings.auth_cache_ttl_seconds), server)
         admin_pb2_grpc.add_BillingAdminServiceServicer_to_server(BillingAdminServicer(service), server)
         admin_pb2_grpc.add_UsageServiceServicer_to_server(UsageServicer(service, settings.export_batch_rows), server)
-        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
-                admin_pb2.DESCRIPTOR.services_by_name["BillingAdminService"].full_name,
-                admin_pb2.DESCRIPTOR.services_by_name["UsageService"].full_name]
+        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name, ADMIN_SERVICE, USAGE_SERVICE]
+
+    async def admin_only(authorization: str | None) -> bool:
+        service.require_admin(bearer(authorization))
+        return True
+
+    async def caller(authorization: str | None):
+        return await service.caller(bearer(authorization))
 
     server = grpc_bootstrap.create_server(
         register, host=settings.bind_host, port=settings.billing_port if port is None else port,
-        interceptors=[StorageUnavailableInterceptor()],
+        interceptors=[interceptors.Errors(unavailable=STORAGE_ERRORS),
+                      interceptors.Authenticate(admin_only, services=[ADMIN_SERVICE]),
+                      interceptors.Authenticate(caller, services=[USAGE_SERVICE])],
     )
     return service, server
 

@@ -13,13 +13,12 @@ from nextmodel_billing.budgets import resets_at_ms
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
 from nextmodel_billing.store.base import BudgetRow, DeadLetter, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
-from nextmodel_common.access import metadata_bearer
 from nextmodel_common.errors import GatewayError
+from nextmodel_common.interceptors import current_principal
 
 log = logging.getLogger(__name__)
 
 
-_authorization = metadata_bearer
 
 
 def receipt_to_proto(receipt: Receipt) -> billing_pb2.Receipt:
@@ -102,12 +101,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         )
 
     async def Reserve(self, request, context):
-        try:
-            result = await self.service.reserve(request_id=request.request_id, key_id=request.key_id,
-                                                project_id=request.project_id, team_id=request.team_id,
-                                                amount_nano_usd=request.amount_nano_usd)
-        except GatewayError as error:
-            await error.abort(context)
+        result = await self.service.reserve(request_id=request.request_id, key_id=request.key_id,
+                                            project_id=request.project_id, team_id=request.team_id,
+                                            amount_nano_usd=request.amount_nano_usd)
         if result is None:
             return billing_pb2.Reservation()
         reservation = billing_pb2.Reservation(reservation_id=result.reservation_id,
@@ -147,10 +143,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         return billing_pb2.ListReceiptsResponse(receipts=[receipt_to_proto(r) for r in found])
 
     async def GetProviderKey(self, request, context):
-        try:
-            api_key = await self.service.provider_key(request.project_id, request.provider)
-        except GatewayError as error:
-            await error.abort(context)
+        api_key = await self.service.provider_key(request.project_id, request.provider)
         return billing_pb2.ProviderKey(present=api_key is not None, api_key=api_key or "")
 
 
@@ -191,49 +184,31 @@ def budget_to_proto(budget: BudgetRow, now_ms: int) -> admin_pb2.Budget:
     )
 
 
-def _guarded(method):
-    """Admin RPCs: check the admin key, then turn GatewayError into the gRPC answer."""
-
-    async def wrapper(self, request, context):
-        try:
-            self.service.require_admin(_authorization(context))
-            return await method(self, request, context)
-        except GatewayError as error:
-            await error.abort(context)
-
-    wrapper.__name__ = method.__name__
-    return wrapper
-
-
 class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
+    """Every method needs the admin key: the Authenticate interceptor checks it (server.py)."""
+
     def __init__(self, service: BillingService) -> None:
         self.service = service
 
-    @_guarded
     async def CreateTeam(self, request, context):
         return team_to_proto(await self.service.create_team(request.name, request.cache_shared))
 
-    @_guarded
     async def ListTeams(self, request, context):
         return admin_pb2.ListTeamsResponse(teams=[team_to_proto(t) for t in await self.service.store.list_teams()])
 
-    @_guarded
     async def CreateProject(self, request, context):
         cache = cache_from_proto(request.cache) if request.HasField("cache") else None
         return project_to_proto(await self.service.create_project(request.team_id, request.name, cache))
 
-    @_guarded
     async def UpdateProject(self, request, context):
         return project_to_proto(await self.service.update_project(
             request.project_id, request.name if request.HasField("name") else None,
             cache_from_proto(request.cache) if request.HasField("cache") else None))
 
-    @_guarded
     async def ListProjects(self, request, context):
         return admin_pb2.ListProjectsResponse(
             projects=[project_to_proto(p) for p in await self.service.store.list_projects(request.team_id)])
 
-    @_guarded
     async def CreateKey(self, request, context):
         key, secret = await self.service.create_key(
             request.project_id, request.name, expires_unix_ms=request.expires_unix_ms,
@@ -242,7 +217,6 @@ class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
             tokens_per_minute=request.tokens_per_minute)
         return admin_pb2.CreatedKey(key=key_to_proto(key), secret=secret)
 
-    @_guarded
     async def UpdateKey(self, request, context):
         changes: dict = {}
         for field in ("name", "expires_unix_ms", "default_policy", "requests_per_minute", "tokens_per_minute"):
@@ -254,40 +228,33 @@ class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
             changes["tags"] = dict(request.tags)
         return key_to_proto(await self.service.update_key(request.key_id, changes))
 
-    @_guarded
     async def ListKeys(self, request, context):
         return admin_pb2.ListKeysResponse(keys=[key_to_proto(k) for k in await self.service.store.list_keys(
             request.project_id)])
 
-    @_guarded
     async def RevokeKey(self, request, context):
         return key_to_proto(await self.service.revoke_key(request.key_id))
 
-    @_guarded
     async def SetBudget(self, request, context):
         budget = await self.service.set_budget(request.scope, request.scope_id, request.period,
                                                request.limit_nano_usd, request.hard)
         return budget_to_proto(budget, _now())
 
-    @_guarded
     async def ListBudgets(self, request, context):
         now = _now()
         found = await self.service.store.list_budgets(request.scope, request.scope_id, now_ms=now)
         return admin_pb2.ListBudgetsResponse(budgets=[budget_to_proto(b, now) for b in found])
 
-    @_guarded
     async def DeleteBudget(self, request, context):
         if not await self.service.store.delete_budget(request.budget_id):
             raise GatewayError(404, f"No budget {request.budget_id!r}.", param="budget_id", code="budget_not_found")
         return admin_pb2.DeleteBudgetResponse()
 
-    @_guarded
     async def SetProviderKey(self, request, context):
         updated = await self.service.set_provider_key(request.project_id, request.provider, request.api_key)
         return admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=request.provider, present=True,
                                          updated_unix_ms=updated)
 
-    @_guarded
     async def DeleteProviderKey(self, request, context):
         deleted = await self.service.store.delete_provider_key(request.project_id, request.provider)
         if not deleted:
@@ -295,12 +262,10 @@ class BillingAdminServicer(admin_pb2_grpc.BillingAdminServiceServicer):
                                param="provider", code="provider_key_not_found")
         return admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=request.provider, present=False)
 
-    @_guarded
     async def ListDeadLetters(self, request, context):
         letters, total = await self.service.dead_letters(limit=request.limit or 100, after_id=request.after_id)
         return admin_pb2.ListDeadLettersResponse(dead_letters=[dead_letter_to_proto(d) for d in letters], total=total)
 
-    @_guarded
     async def ListProviderKeys(self, request, context):
         return admin_pb2.ListProviderKeysResponse(keys=[
             admin_pb2.ProviderKeyInfo(project_id=request.project_id, provider=provider, present=True,
@@ -331,40 +296,28 @@ class UsageServicer(admin_pb2_grpc.UsageServiceServicer):
         self.service = service
         self.export_batch_rows = export_batch_rows
 
+    # The caller (admin or one project's key) is resolved by the Authenticate interceptor (server.py).
+
     async def GetUsage(self, request, context):
-        try:
-            caller = await self.service.caller(_authorization(context))
-            groups, total = await self.service.usage(caller, request.group_by, usage_filter(request))
-        except GatewayError as error:
-            await error.abort(context)
+        groups, total = await self.service.usage(current_principal.get(), request.group_by, usage_filter(request))
         return admin_pb2.UsageSummary(groups=[_group(g) for g in groups], total=_group(total))
 
     async def ExportUsage(self, request, context):
-        try:
-            caller = await self.service.caller(_authorization(context))
-            chunks = await self.service.export(caller, usage_filter(request), request.format or "csv",
-                                               self.export_batch_rows)
-        except GatewayError as error:
-            await error.abort(context)
+        chunks = await self.service.export(current_principal.get(), usage_filter(request), request.format or "csv",
+                                           self.export_batch_rows)
         async for data in chunks:
             yield admin_pb2.ExportChunk(data=data)
 
     async def WhoAmI(self, request, context):
-        try:
-            caller = await self.service.caller(_authorization(context))
-        except GatewayError as error:
-            await error.abort(context)
+        caller = current_principal.get()
         return admin_pb2.Caller(admin=caller.admin, project_id=caller.project_id, team_id=caller.team_id)
 
     async def GetReceipt(self, request, context):
-        try:
-            caller = await self.service.caller(_authorization(context))
-            receipt = await self.service.receipt(request.receipt_id, None if caller.admin else caller.project_id)
-            if receipt is None:
-                raise GatewayError(404, f"No receipt {request.receipt_id!r} in this project.", param="receipt_id",
-                                   code="receipt_not_found")
-        except GatewayError as error:
-            await error.abort(context)
+        caller = current_principal.get()
+        receipt = await self.service.receipt(request.receipt_id, None if caller.admin else caller.project_id)
+        if receipt is None:
+            raise GatewayError(404, f"No receipt {request.receipt_id!r} in this project.", param="receipt_id",
+                               code="receipt_not_found")
         return receipt_to_proto(receipt)
 
 

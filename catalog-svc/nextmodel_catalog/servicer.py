@@ -10,7 +10,6 @@ from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from nextmodel_catalog.domain import Catalog, Model, Price
 from nextmodel_catalog.latency import LatencyBook
 from nextmodel_catalog.service import CatalogService
-from nextmodel_common.access import is_admin_key, metadata_bearer
 from nextmodel_common.errors import GatewayError
 
 
@@ -94,51 +93,35 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
 
 class CatalogAdminServicer(catalog_pb2_grpc.CatalogAdminServiceServicer):
-    """Operators' changes; the admin key is checked here, every rule lives in CatalogService."""
+    """Operators' changes. The admin key is checked by the Authenticate interceptor (server.py);
+    every rule lives in CatalogService."""
 
-    def __init__(self, service: CatalogService, admin_key: str | None) -> None:
+    def __init__(self, service: CatalogService) -> None:
         self.service = service
-        self.admin_key = admin_key
-
-    async def _guard(self, context) -> None:
-        if not is_admin_key(metadata_bearer(context), self.admin_key):
-            await GatewayError(401, "This needs the admin key (NEXTMODEL_ADMIN_KEY) as the bearer token.",
-                               code="admin_key_required").abort(context)
 
     async def SetPrice(self, request, context):
-        await self._guard(context)
-        try:
-            await self.service.set_price(
-                request.model_id, input=request.input_per_mtok_usd,
-                cached_input=request.cached_input_per_mtok_usd or None, output=request.output_per_mtok_usd,
-                source=request.source, effective_date=request.effective_date)
-        except GatewayError as error:
-            await error.abort(context)
+        await self.service.set_price(
+            request.model_id, input=request.input_per_mtok_usd,
+            cached_input=request.cached_input_per_mtok_usd or None, output=request.output_per_mtok_usd,
+            source=request.source, effective_date=request.effective_date)
         return model_to_proto(next(m for m in self.service.catalog.models if m.id == request.model_id))
 
     async def ListPriceVersions(self, request, context):
-        await self._guard(context)
         history = await self.service.store.price_history(request.model_id)
         if not history:
-            await GatewayError(404, f"No model {request.model_id!r} in the catalog.", param="model_id",
-                               code="model_not_found").abort(context)
+            raise GatewayError(404, f"No model {request.model_id!r} in the catalog.", param="model_id",
+                               code="model_not_found")
         return catalog_pb2.ListPriceVersionsResponse(prices=[price_to_proto(Price(**fields)) for _, fields in history])
 
     async def PutPolicy(self, request, context):
-        await self._guard(context)
         try:
             spec = orjson.loads(request.spec_json or b"{}")
-            policy = await self.service.put_policy({**spec, "name": request.name})
         except orjson.JSONDecodeError:
-            await GatewayError(400, "The policy must be a JSON object.", param="policy",
-                               code="invalid_value").abort(context)
-        except GatewayError as error:
-            await error.abort(context)
+            raise GatewayError(400, "The policy must be a JSON object.", param="policy", code="invalid_value") from None
+        policy = await self.service.put_policy({**spec, "name": request.name})
         return catalog_pb2.Policy(name=policy.name, spec_json=orjson.dumps(policy.spec))
 
     async def DeletePolicy(self, request, context):
-        await self._guard(context)
         if not await self.service.delete_policy(request.name):
-            missing = GatewayError(404, f"No policy {request.name!r}.", param="name", code="policy_not_found")
-            await missing.abort(context)
+            raise GatewayError(404, f"No policy {request.name!r}.", param="name", code="policy_not_found")
         return catalog_pb2.DeletePolicyResponse()

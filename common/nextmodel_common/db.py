@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import grpc
 from sqlalchemy import event
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from nextmodel_common import telemetry
-from nextmodel_common.errors import GatewayError
 from nextmodel_common.settings import sqlite_path
 
 log = logging.getLogger(__name__)
@@ -42,27 +40,6 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
-# Errors that mean "the database cannot be reached right now", as opposed to a bug.
+# Errors that mean "the database cannot be reached right now", as opposed to a bug: services answer
+# them with UNAVAILABLE (nextmodel_common.interceptors.Errors).
 STORAGE_ERRORS = (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)
-
-
-class StorageUnavailableInterceptor(grpc.aio.ServerInterceptor):
-    """Turns a database that is down into UNAVAILABLE (a 503 the caller may retry), not UNKNOWN."""
-
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        inner = handler.unary_unary
-
-        async def guarded(request, context):
-            try:
-                return await inner(request, context)
-            except STORAGE_ERRORS as failure:
-                log.warning("database unavailable", extra={"fields": {
-                    "method": handler_call_details.method, "error": type(failure).__name__}})
-                await GatewayError(503, "The database is unavailable. Retry shortly.", code="storage_unavailable",
-                                   retry_after_seconds=1).abort(context)
-
-        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
