@@ -123,6 +123,10 @@ class Receipt:
         fields["attempts"] = [dict(a) for a in self.attempts]
         return fields
 
+    def signed_json(self) -> bytes:
+        """The receipt as readers show it and `verify` reads it: the canonical fields and the signature."""
+        return orjson.dumps(self.plain(), option=orjson.OPT_SORT_KEYS)
+
     def canonical(self) -> bytes:
         """The bytes the signature covers: every field but the signature, keys sorted."""
         fields = self.plain()

@@ -25,7 +25,7 @@ def receipt_to_proto(receipt: Receipt) -> billing_pb2.Receipt:
     fields = asdict(receipt)
     fields["price"] = billing_pb2.Price(**fields["price"])
     fields["attempts"] = [billing_pb2.AttemptRecord(**a) for a in receipt.attempts]
-    return billing_pb2.Receipt(**fields)
+    return billing_pb2.Receipt(**fields, signed_json=receipt.signed_json())
 
 
 def usage_from_proto(request: billing_pb2.SettleRequest) -> Usage:

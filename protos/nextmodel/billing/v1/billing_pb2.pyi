@@ -199,7 +199,7 @@ class AttemptRecord(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., outcome: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
 
 class Receipt(_message.Message):
-    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature", "attempts")
+    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature", "attempts", "signed_json")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +233,7 @@ class Receipt(_message.Message):
     ROUTE_REASON_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_JSON_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
     created_unix_ms: int
@@ -259,7 +260,8 @@ class Receipt(_message.Message):
     route_reason: str
     signature: str
     attempts: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
-    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ...) -> None: ...
+    signed_json: bytes
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ..., signed_json: _Optional[bytes] = ...) -> None: ...
 
 class GetReceiptRequest(_message.Message):
     __slots__ = ("receipt_id", "project_id")

@@ -1,0 +1,35 @@
+"""The receipt's fields are declared once (domain.Receipt); the contract and the table follow it."""
+
+from __future__ import annotations
+
+import orjson
+
+from nextmodel.billing.v1 import billing_pb2
+from nextmodel_billing.domain import RECEIPT_FIELDS, PriceApplied, Receipt, receipt_from_dict, sign, verify
+from nextmodel_billing.servicer import receipt_to_proto
+from nextmodel_billing.store.schema import receipts
+
+
+def test_the_contract_carries_every_field_of_the_receipt() -> None:
+    assert set(RECEIPT_FIELDS) <= set(billing_pb2.Receipt.DESCRIPTOR.fields_by_name)
+
+
+def test_the_table_stores_every_field_of_the_receipt() -> None:
+    stored = set(receipts.columns.keys()) | {"price"}  # the price is four columns
+    assert set(RECEIPT_FIELDS) <= stored
+    assert {"price_version", "input_per_mtok_usd", "cached_input_per_mtok_usd", "output_per_mtok_usd"} <= stored
+
+
+def test_readers_get_the_signed_form_and_it_verifies() -> None:
+    receipt = sign(Receipt(
+        id="rcpt_1", request_id="req_1", created_unix_ms=1, key_id="key_1", project_id="proj_1", team_id="team_1",
+        requested_model="m", served_model="m", provider="p", served_mode="fresh", usage_source="upstream",
+        prompt_tokens=10, completion_tokens=5, cached_prompt_tokens=0,
+        price=PriceApplied("v1", "1", "0.5", "2"), list_cost_nano_usd=20, discount_nano_usd=0,
+        charged_cost_nano_usd=20, latency_ms=3, status="ok", tags={"env": "prod"}, replayed_receipt_id="",
+        credential_source="platform", route_reason="requested", attempts=({"provider": "p", "model": "m",
+                                                                            "outcome": "ok", "latency_ms": 3},)),
+        b"secret")
+    shown = orjson.loads(receipt_to_proto(receipt).signed_json)
+    assert set(shown) == set(RECEIPT_FIELDS)
+    assert verify(receipt_from_dict(shown), b"secret")
