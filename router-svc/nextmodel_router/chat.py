@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import grpc
 import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -23,7 +22,7 @@ from nextmodel.billing.v1 import billing_pb2
 from nextmodel.cache.v1 import cache_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import ids, money
-from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_common.errors import GatewayError
 from nextmodel_router import caching, observe, policy
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import Adapter, ProviderCall, Unsupported, UpstreamError
@@ -241,7 +240,7 @@ class Plan:
 class ChatFlow:
     def __init__(self, catalog: CatalogCopy, cache: CacheClient, billing: BillingClient,
                  credentials: Credentials, adapters: dict[str, Adapter], rate_limiter: RateLimiter,
-                 internal_timeout: float = 5.0, coalesce_timeout_ms: int = 15_000,
+                 coalesce_timeout_ms: int = 15_000,
                  latency: LatencyReporter | None = None) -> None:
         self.catalog = catalog
         self.cache = cache
@@ -249,7 +248,6 @@ class ChatFlow:
         self.credentials = credentials
         self.adapters = adapters
         self.rate_limiter = rate_limiter
-        self.internal_timeout = internal_timeout
         self.coalesce_timeout_ms = coalesce_timeout_ms
         self.latency = latency
         self._background: set[asyncio.Task] = set()
@@ -520,16 +518,13 @@ class ChatFlow:
         if not principal.has_budget:
             return
         try:
-            reservation = await self.billing.stub.Reserve(billing_pb2.ReserveRequest(
-                request_id=plan.request_id, key_id=principal.key_id, project_id=principal.project_id,
-                team_id=principal.team_id, amount_nano_usd=amount), timeout=self.internal_timeout)
-        except grpc.aio.AioRpcError as failure:
-            error = from_rpc_error(failure, "billing")
+            reservation = await self.billing.reserve(plan.request_id, principal, amount)
+        except GatewayError as error:
             if error.http_status >= 500:
                 raise GatewayError(503, "Budgets cannot be checked because billing is unavailable; the request "
                                         "was not sent. Retry shortly.", code="billing_unavailable",
                                    retry_after_seconds=1) from None
-            raise error from None
+            raise
         plan.reservation_id = reservation.reservation_id
         plan.reserved_nano_usd = amount
         if reservation.HasField("budget_remaining_nano_usd"):

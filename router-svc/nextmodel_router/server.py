@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 
-from nextmodel.billing.v1 import admin_pb2_grpc, billing_pb2_grpc
+from nextmodel.billing.v1 import admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry
 from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
@@ -14,7 +14,7 @@ from nextmodel_router.adapters.base import new_http_session
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
-from nextmodel_router.clients import BillingClient, CacheClient, LatencyReporter
+from nextmodel_router.clients import BillingClient, CacheClient, CatalogClient, LatencyReporter
 from nextmodel_router.config import RouterSettings, get_settings
 from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
 from nextmodel_router.outbox import SettlementOutbox
@@ -35,12 +35,11 @@ class Router:
         self.http = new_http_session(connect_timeout=settings.upstream_connect_timeout,
                                      first_byte_timeout=settings.upstream_first_byte_timeout,
                                      max_connections=settings.upstream_max_connections)
-        self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout,
-                                   snapshot_path=settings.catalog_snapshot_path)
+        self.catalog = CatalogCopy(CatalogClient(catalog_channel, settings.internal_timeout),
+                                   settings.catalog_refresh_seconds, snapshot_path=settings.catalog_snapshot_path)
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path),
                                      linger_seconds=settings.settle_linger_ms / 1000)
-        billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
         self.latency = LatencyReporter(catalog_channel, settings.internal_timeout,
                                        every_seconds=settings.latency_report_seconds)
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
@@ -50,9 +49,8 @@ class Router:
             catalog=self.catalog,
             cache=self.cache,
             billing=self.billing,
-            credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
+            credentials=ProjectCredentials(PlatformCredentials(settings), self.billing),
             rate_limiter=RateLimiter(self.counters),
-            internal_timeout=settings.internal_timeout,
             coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
             latency=self.latency,
             adapters={
@@ -61,7 +59,7 @@ class Router:
             },
         )
         self.usage = admin_pb2_grpc.UsageServiceStub(billing_channel)
-        self.auth = KeyAuthenticator(billing_stub, settings.internal_timeout, settings.auth_stale_seconds)
+        self.auth = KeyAuthenticator(self.billing, settings.auth_stale_seconds)
         self.servicer: DrainingServicer | None = None  # set by create()
 
     def start(self) -> None:
@@ -151,8 +149,8 @@ def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, g
     router = Router(settings)
 
     def register(server):
-        router.servicer = DrainingServicer(router.auth, router.flow, router.billing, router.usage,
-                                           settings.internal_timeout)
+        router.servicer = DrainingServicer(router.auth, router.flow, router.catalog, router.cache, router.billing,
+                                           router.usage, settings.internal_timeout)
         router_pb2_grpc.add_RouterServiceServicer_to_server(router.servicer, server)
         return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
 
