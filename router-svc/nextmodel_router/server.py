@@ -13,7 +13,7 @@ from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
 from nextmodel_router.adapters.base import new_http_session
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
-from nextmodel_router.chat import ChatFlow
+from nextmodel_router.chat import BackgroundTasks, ChatFlow
 from nextmodel_router.clients import BillingClient, CacheClient, CatalogClient, LatencyReporter
 from nextmodel_router.config import RouterSettings, get_settings
 from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
@@ -45,6 +45,7 @@ class Router:
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.cache = CacheClient(cache_channel, settings.internal_timeout,
                                  store_linger_seconds=settings.cache_store_linger_ms / 1000)
+        self.tasks = BackgroundTasks()  # what requests leave running; waited for at shutdown
         self.flow = ChatFlow(
             catalog=self.catalog,
             cache=self.cache,
@@ -53,6 +54,7 @@ class Router:
             rate_limiter=RateLimiter(self.counters),
             coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
             latency=self.latency,
+            tasks=self.tasks,
             adapters={
                 "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
                 "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
@@ -94,7 +96,7 @@ class Router:
         while quiet < 5:  # a few idle turns: unwinding generators are finalised a turn or two late
             await asyncio.sleep(0.01)
             busy = self.servicer.in_flight if self.servicer is not None else 0
-            pending = {task for task in self.flow._background if not task.done()}
+            pending = self.tasks.pending()
             if not busy and not pending:
                 quiet += 1
                 continue
