@@ -7,7 +7,7 @@ would otherwise pass each other; each step reads what it needs and writes what i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nextmodel.billing.v1 import billing_pb2
 from nextmodel.router.v1 import router_pb2
@@ -28,37 +28,39 @@ class Plan:
     prompt_estimate: int
 
 
-@dataclass(slots=True)
 class ChatContext:
-    principal: billing_pb2.Principal
-    input: ChatInput
-    plan: Plan
-    request_id: str
-    started: float = field(default_factory=time.perf_counter)
-    attempts: list[router_pb2.Attempt] = field(default_factory=list)
-    # the exact cache (cache_step.py)
-    cache_status: str = "off"
-    cache_slot: str = ""
-    cache_leader: bool = False
-    # the budget hold (admission.py)
-    reservation_id: str = ""
-    reserved_nano_usd: int = 0
-    budget_remaining_nano_usd: int | None = None
-    settled: bool = False
-    # what served it (attempts.py, or the cache's replay)
-    route: ModelRoute | None = None
-    receipt_id: str = ""
-    credential_source: str = ""
+    """One request's facts. A plain class with slots: it is made once per request and its fields
+    are read on every step, so `body` and `requested` are copied out of the input, not properties."""
 
-    @property
-    def body(self) -> dict:
-        return self.input.body
+    __slots__ = ("principal", "input", "plan", "request_id", "body", "requested", "started", "attempts",
+                 "cache_status", "cache_slot", "cache_leader",
+                 "reservation_id", "reserved_nano_usd", "budget_remaining_nano_usd", "settled",
+                 "route", "receipt_id", "credential_source")
 
-    @property
-    def requested(self) -> str:
-        return self.input.requested
+    def __init__(self, principal: billing_pb2.Principal, chat: ChatInput, plan: Plan, request_id: str) -> None:
+        self.principal = principal
+        self.input = chat
+        self.plan = plan
+        self.request_id = request_id
+        self.body: dict = chat.body
+        self.requested: str = chat.requested
+        self.started = time.perf_counter()
+        self.attempts: list[router_pb2.Attempt] = []
+        # the exact cache (cache_step.py)
+        self.cache_status = "off"
+        self.cache_slot = ""
+        self.cache_leader = False
+        # the budget hold (admission.py)
+        self.reservation_id = ""
+        self.reserved_nano_usd = 0
+        self.budget_remaining_nano_usd: int | None = None
+        self.settled = False
+        # what served it (attempts.py, or the cache's replay)
+        self.route: ModelRoute | None = None
+        self.receipt_id = ""
+        self.credential_source = ""
 
     @property
     def cache_requested(self) -> str:
         """What the cache key names: the policy when one routes the request, else the model."""
-        return f"{POLICY_PREFIX}{self.plan.policy}" if self.plan.policy else self.input.requested
+        return f"{POLICY_PREFIX}{self.plan.policy}" if self.plan.policy else self.requested
