@@ -14,20 +14,17 @@ from __future__ import annotations
 import hashlib
 import time
 
-import grpc
-
-from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel.billing.v1 import billing_pb2
 from nextmodel_common.access import bearer
-from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_common.errors import GatewayError
+from nextmodel_router.clients import BillingClient
 
 _MAX_ENTRIES = 100_000
 
 
 class KeyAuthenticator:
-    def __init__(self, billing: billing_pb2_grpc.BillingServiceStub, timeout: float,
-                 stale_seconds: float = 300.0) -> None:
+    def __init__(self, billing: BillingClient, stale_seconds: float = 300.0) -> None:
         self.billing = billing
-        self.timeout = timeout
         self.stale_seconds = stale_seconds
         # sha256(key) -> (principal, expires at monotonic seconds). Raw keys are never kept.
         self._cache: dict[bytes, tuple[billing_pb2.Principal, float]] = {}
@@ -47,16 +44,14 @@ class KeyAuthenticator:
         if cached and cached[1] > now:
             return cached[0]
         try:
-            principal = await self.billing.AuthenticateKey(
-                billing_pb2.AuthenticateKeyRequest(api_key=api_key), timeout=self.timeout
-            )
-        except grpc.aio.AioRpcError as failure:
-            if failure.code() == grpc.StatusCode.UNAUTHENTICATED:
-                self._cache.pop(fingerprint, None)
-                raise _invalid_key() from None
+            principal = await self.billing.authenticate(api_key)
+        except GatewayError:  # billing cannot say
             if cached and cached[1] + self.stale_seconds > now:
                 return cached[0]
-            raise from_rpc_error(failure, "billing") from None
+            raise
+        if principal is None or _expired(principal):  # billing says the key is not valid
+            self._cache.pop(fingerprint, None)
+            raise _invalid_key()
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()
         self._cache[fingerprint] = (principal, now + principal.cache_ttl_seconds)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import grpc
 import orjson
 
-from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from nextmodel.catalog.v1 import catalog_pb2
 from nextmodel_common import money
 from nextmodel_common.tasks import cancel_and_wait
+from nextmodel_router.clients import CatalogClient
 
 log = logging.getLogger(__name__)
 
@@ -106,21 +106,20 @@ class CatalogView:
 
 
 class CatalogCopy:
-    def __init__(self, channel: grpc.aio.Channel, refresh_seconds: float, timeout: float,
-                 snapshot_path: Path | None = None) -> None:
-        self.stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+    def __init__(self, client: CatalogClient, refresh_seconds: float, snapshot_path: Path | None = None) -> None:
+        self.client = client
         self.refresh_seconds = refresh_seconds
-        self.timeout = timeout
         self.snapshot_path = snapshot_path
         self.view: CatalogView | None = None
         self._task: asyncio.Task | None = None
         self.loaded = asyncio.Event()
 
     async def refresh(self) -> bool:
-        """Ask for changes once; True when a new snapshot was installed."""
+        """Ask for changes once; True when a new snapshot was installed (False also when catalog-svc
+        could not be asked: the copy we have keeps serving)."""
         current = self.view.version if self.view else ""
-        snapshot = await self.stub.GetSnapshot(catalog_pb2.GetSnapshotRequest(if_version=current), timeout=self.timeout)
-        if snapshot.not_modified:
+        snapshot = await self.client.snapshot(current)
+        if snapshot is None or snapshot.not_modified:
             return False
         self._install(snapshot, "catalog")
         if self.snapshot_path is not None:
@@ -161,10 +160,7 @@ class CatalogCopy:
         await self.load_saved()
         while True:
             try:
-                await self.refresh()
-            except grpc.aio.AioRpcError as failure:
-                # Keep serving from the copy we have; say so once per failed poll.
-                log.warning("catalog refresh failed", extra={"fields": {"code": failure.code().name}})
+                await self.refresh()  # a catalog-svc that cannot be reached is logged once per poll
             except Exception:  # a bad snapshot must not kill the refresher
                 log.exception("catalog refresh failed")
             await asyncio.sleep(self.refresh_seconds if self.view else min(self.refresh_seconds, 0.5))

@@ -17,6 +17,7 @@ from google.protobuf.message import DecodeError
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
 from nextmodel.cache.v1 import cache_pb2, cache_pb2_grpc
 from nextmodel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_common.tasks import cancel_and_wait
 from nextmodel_router.outbox import SettlementOutbox
 
@@ -188,6 +189,48 @@ class BillingClient:
             log.warning("release failed; billing will expire the reservation",
                         extra={"fields": {"request_id": request_id, "code": failure.code().name}})
 
+    async def reserve(self, request_id: str, principal: billing_pb2.Principal,
+                      amount_nano_usd: int) -> billing_pb2.Reservation:
+        """Hold `amount_nano_usd` against the key's budgets; billing's refusal (or its absence) is a
+        GatewayError."""
+        try:
+            return await self.stub.Reserve(billing_pb2.ReserveRequest(
+                request_id=request_id, key_id=principal.key_id, project_id=principal.project_id,
+                team_id=principal.team_id, amount_nano_usd=amount_nano_usd), timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            raise from_rpc_error(failure, "billing") from None
+
+    async def authenticate(self, api_key: str) -> billing_pb2.Principal | None:
+        """The key's principal; None when billing says the key is not valid, a GatewayError when
+        billing cannot say."""
+        try:
+            return await self.stub.AuthenticateKey(billing_pb2.AuthenticateKeyRequest(api_key=api_key),
+                                                   timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            if failure.code() == grpc.StatusCode.UNAUTHENTICATED:
+                return None
+            raise from_rpc_error(failure, "billing") from None
+
+    async def provider_key(self, project_id: str, provider: str) -> billing_pb2.ProviderKey:
+        """The project's own key for `provider` (`present` false when it stored none)."""
+        try:
+            return await self.stub.GetProviderKey(
+                billing_pb2.GetProviderKeyRequest(project_id=project_id, provider=provider), timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            raise from_rpc_error(failure, "billing") from None
+
+    async def get_receipt(self, receipt_id: str, project_id: str) -> billing_pb2.Receipt:
+        """The signed receipt, if it belongs to `project_id` (404 otherwise)."""
+        try:
+            return await self.stub.GetReceipt(billing_pb2.GetReceiptRequest(receipt_id=receipt_id,
+                                                                            project_id=project_id),
+                                              timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            if failure.code() == grpc.StatusCode.NOT_FOUND:
+                raise GatewayError(404, f"No receipt {receipt_id!r} in this project.", param="receipt_id",
+                                   code="receipt_not_found") from None
+            raise from_rpc_error(failure, "billing") from None
+
     def start(self) -> None:
         """Deliver what an earlier run left in the outbox."""
         if self.outbox.pending():
@@ -338,3 +381,21 @@ class LatencyReporter:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         await self.flush()
+
+
+class CatalogClient:
+    """Reads the catalog's snapshot for the router's copy (catalog_copy.py)."""
+
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self.stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+        self.timeout = timeout
+
+    async def snapshot(self, if_version: str) -> catalog_pb2.CatalogSnapshot | None:
+        """The catalog's snapshot (`not_modified` when it is still `if_version`), or None when
+        catalog-svc could not be asked (the router keeps routing on the copy it has)."""
+        try:
+            return await self.stub.GetSnapshot(catalog_pb2.GetSnapshotRequest(if_version=if_version),
+                                               timeout=self.timeout)
+        except grpc.aio.AioRpcError as failure:
+            log.warning("catalog refresh failed", extra={"fields": {"code": failure.code().name}})
+            return None

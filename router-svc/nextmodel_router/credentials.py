@@ -12,11 +12,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import grpc
-
-from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel.billing.v1 import billing_pb2
 from nextmodel_common.errors import GatewayError
 from nextmodel_router.catalog_copy import ProviderInfo
+from nextmodel_router.clients import BillingClient
 from nextmodel_router.config import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -53,11 +52,9 @@ class ProjectCredentials:
     a replaced key takes effect within that TTL.
     """
 
-    def __init__(self, platform: PlatformCredentials, billing: billing_pb2_grpc.BillingServiceStub, timeout: float,
-                 ttl_seconds: float = 30.0) -> None:
+    def __init__(self, platform: PlatformCredentials, billing: BillingClient, ttl_seconds: float = 30.0) -> None:
         self.platform = platform
         self.billing = billing
-        self.timeout = timeout
         self.ttl_seconds = ttl_seconds
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}
 
@@ -69,10 +66,8 @@ class ProjectCredentials:
         if cached and cached[1] > time.monotonic():
             return Credential(cached[0], self.platform.base_url(provider), "project")
         try:
-            answer = await self.billing.GetProviderKey(
-                billing_pb2.GetProviderKeyRequest(project_id=principal.project_id, provider=provider.id),
-                timeout=self.timeout)
-        except grpc.aio.AioRpcError as failure:
+            answer = await self.billing.provider_key(principal.project_id, provider.id)
+        except GatewayError as failure:
             if cached:  # billing is down: keep using the key we had
                 return Credential(cached[0], self.platform.base_url(provider), "project")
             raise GatewayError(503, f"The project's own {provider.id} key cannot be read right now. Retry shortly.",

@@ -6,15 +6,15 @@ import asyncio
 import logging
 
 
-from nextmodel.billing.v1 import admin_pb2_grpc, billing_pb2_grpc
+from nextmodel.billing.v1 import admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry
 from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
 from nextmodel_router.adapters.base import new_http_session
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
-from nextmodel_router.chat import ChatFlow
-from nextmodel_router.clients import BillingClient, CacheClient, LatencyReporter
+from nextmodel_router.chat import BackgroundTasks, ChatFlow
+from nextmodel_router.clients import BillingClient, CacheClient, CatalogClient, LatencyReporter
 from nextmodel_router.config import RouterSettings, get_settings
 from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
 from nextmodel_router.outbox import SettlementOutbox
@@ -36,33 +36,33 @@ class Router:
         self.http = new_http_session(connect_timeout=settings.upstream_connect_timeout,
                                      first_byte_timeout=settings.upstream_first_byte_timeout,
                                      max_connections=settings.upstream_max_connections)
-        self.catalog = CatalogCopy(catalog_channel, settings.catalog_refresh_seconds, settings.internal_timeout,
-                                   snapshot_path=settings.catalog_snapshot_path)
+        self.catalog = CatalogCopy(CatalogClient(catalog_channel, settings.internal_timeout),
+                                   settings.catalog_refresh_seconds, snapshot_path=settings.catalog_snapshot_path)
         self.billing = BillingClient(billing_channel, settings.internal_timeout,
                                      SettlementOutbox(settings.router_outbox_path),
                                      linger_seconds=settings.settle_linger_ms / 1000)
-        billing_stub = billing_pb2_grpc.BillingServiceStub(billing_channel)
         self.latency = LatencyReporter(catalog_channel, settings.internal_timeout,
                                        every_seconds=settings.latency_report_seconds)
         self.counters = RedisCounters(settings.redis_url) if settings.redis_url else MemoryCounters()
         self.cache = CacheClient(cache_channel, settings.internal_timeout,
                                  store_linger_seconds=settings.cache_store_linger_ms / 1000)
+        self.tasks = BackgroundTasks()  # what requests leave running; waited for at shutdown
         self.flow = ChatFlow(
             catalog=self.catalog,
             cache=self.cache,
             billing=self.billing,
-            credentials=ProjectCredentials(PlatformCredentials(settings), billing_stub, settings.internal_timeout),
+            credentials=ProjectCredentials(PlatformCredentials(settings), self.billing),
             rate_limiter=RateLimiter(self.counters),
-            internal_timeout=settings.internal_timeout,
             coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
             latency=self.latency,
+            tasks=self.tasks,
             adapters={
                 "openai": OpenAICompatAdapter(self.http, settings.upstream_total_timeout),
                 "anthropic": AnthropicAdapter(self.http, settings.upstream_total_timeout),
             },
         )
         self.usage = admin_pb2_grpc.UsageServiceStub(billing_channel)
-        self.auth = KeyAuthenticator(billing_stub, settings.internal_timeout, settings.auth_stale_seconds)
+        self.auth = KeyAuthenticator(self.billing, settings.auth_stale_seconds)
         self.servicer: DrainingServicer | None = None  # set by create()
 
     def start(self) -> None:
@@ -97,7 +97,7 @@ class Router:
         while quiet < 5:  # a few idle turns: unwinding generators are finalised a turn or two late
             await asyncio.sleep(0.01)
             busy = self.servicer.in_flight if self.servicer is not None else 0
-            pending = {task for task in self.flow._background if not task.done()}
+            pending = self.tasks.pending()
             if not busy and not pending:
                 quiet += 1
                 continue
@@ -152,8 +152,8 @@ def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, g
     router = Router(settings)
 
     def register(server):
-        router.servicer = DrainingServicer(router.auth, router.flow, router.billing, router.usage,
-                                           settings.internal_timeout)
+        router.servicer = DrainingServicer(router.auth, router.flow, router.catalog, router.cache, router.billing,
+                                           router.usage, settings.internal_timeout)
         router_pb2_grpc.add_RouterServiceServicer_to_server(router.servicer, server)
         return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
 

@@ -7,14 +7,15 @@ import logging
 import grpc
 import orjson
 
-from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2
+from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import limits
-from nextmodel_common.errors import GatewayError, from_rpc_error
+from nextmodel_common.errors import GatewayError
 from nextmodel_router import observe
 from nextmodel_router.auth import KeyAuthenticator
+from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
-from nextmodel_router.clients import BillingClient
+from nextmodel_router.clients import BillingClient, CacheClient
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,12 @@ def _check_limits(request: router_pb2.ChatRequest) -> None:
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
-    def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, billing: BillingClient,
-                 usage: admin_pb2_grpc.UsageServiceStub, timeout: float) -> None:
+    def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, catalog: CatalogCopy, cache: CacheClient,
+                 billing: BillingClient, usage: admin_pb2_grpc.UsageServiceStub, timeout: float) -> None:
         self.auth = auth
         self.flow = flow
+        self.catalog = catalog
+        self.cache = cache
         self.billing = billing
         self.usage = usage
         self.timeout = timeout
@@ -80,7 +83,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def ListModels(self, request, context):
         try:
             principal = await self.auth.authenticate(_authorization(context))
-            view = self.flow.catalog.view
+            view = self.catalog.view
             if view is None:
                 raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
                                    code="catalog_unavailable", retry_after_seconds=2)
@@ -102,16 +105,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def GetReceipt(self, request, context):
         try:
             principal = await self.auth.authenticate(_authorization(context))
-            try:
-                return await self.billing.stub.GetReceipt(
-                    billing_pb2.GetReceiptRequest(receipt_id=request.receipt_id, project_id=principal.project_id),
-                    timeout=self.timeout,
-                )
-            except grpc.aio.AioRpcError as failure:
-                if failure.code() == grpc.StatusCode.NOT_FOUND:
-                    raise GatewayError(404, f"No receipt {request.receipt_id!r} in this project.",
-                                       param="receipt_id", code="receipt_not_found") from None
-                raise from_rpc_error(failure, "billing") from None
+            return await self.billing.get_receipt(request.receipt_id, principal.project_id)
         except GatewayError as error:
             await error.abort(context)
 
@@ -142,7 +136,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             principal = await self.auth.authenticate(_authorization(context))
         except GatewayError as error:
             await error.abort(context)
-        stats = await self.flow.cache.stats(principal.project_id, principal.cache_namespace or principal.project_id)
+        stats = await self.cache.stats(principal.project_id, principal.cache_namespace or principal.project_id)
         answer = router_pb2.CacheStatsResponse(project_id=principal.project_id)
         if stats is not None:
             answer.hits, answer.misses = stats.hits, stats.misses

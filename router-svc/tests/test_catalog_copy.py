@@ -8,6 +8,7 @@ import grpc
 
 from nextmodel.catalog.v1 import catalog_pb2
 from nextmodel_router.catalog_copy import CatalogCopy
+from nextmodel_router.clients import CatalogClient
 
 
 def snapshot(version: str) -> catalog_pb2.CatalogSnapshot:
@@ -37,8 +38,8 @@ class Catalog:
 
 
 def copy(path: Path, catalog: Catalog) -> CatalogCopy:
-    catalog_copy = CatalogCopy(grpc.aio.insecure_channel("127.0.0.1:1"), 60, 1, snapshot_path=path)
-    catalog_copy.stub = catalog
+    catalog_copy = CatalogCopy(CatalogClient(grpc.aio.insecure_channel("127.0.0.1:1"), 1), 60, snapshot_path=path)
+    catalog_copy.client.stub = catalog
     return catalog_copy
 
 
