@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := tests/readme/node_modules/.installed
 
-.PHONY: help run test protos lock clean cachesafety audit bench bench-soak
+.PHONY: help run test lint protos lock clean cachesafety audit bench bench-soak
 .DEFAULT_GOAL := help
 
 help: ## This list
@@ -37,6 +37,12 @@ $(NODE_STAMP): tests/readme/package-lock.json
 
 test: $(STAMP) $(NODE_STAMP) ## Run the whole test suite
 	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff (complexity 15), mypy, module sizes, buf lint and the breaking check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_module_sizes.py
+	$(PY) scripts/check_protos.py
 
 # NextModel vs LiteLLM's proxy vs the upstream alone, on this machine (bench/perf/README.md).
 # Not part of `make test` (a smoke run of it is). BENCH_ARGS=--no-litellm for quicker runs.

@@ -127,8 +127,8 @@ def _rules(spec: dict, needs: Needs):
         limit = int(spec["max_latency_p95_ms"])
         yield "max_latency_p95_ms", lambda r: _latency_ok(r, limit)
     if "max_error_rate" in spec:
-        limit = float(spec["max_error_rate"])
-        yield "max_error_rate", lambda r: r.proto.latency.samples == 0 or r.proto.latency.error_rate <= limit
+        rate = float(spec["max_error_rate"])
+        yield "max_error_rate", lambda r: r.proto.latency.samples == 0 or r.proto.latency.error_rate <= rate
     yield "capabilities", lambda r: not unmet(r, needs)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-
 from nextmodel.billing.v1 import admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import grpc_bootstrap, telemetry

@@ -2,10 +2,9 @@ import pytest
 
 from nextmodel_router.adapters import AnthropicAdapter, Unsupported
 from nextmodel_router.adapters.anthropic import StreamTranslator, from_anthropic, to_anthropic
+from nextmodel_router.adapters.base import http_error
 from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.chat import upstream_gateway_error
-from nextmodel_router.adapters.base import http_error
-
 
 ANTHROPIC = ProviderInfo("anthropic", "anthropic", "ANTHROPIC", "https://api.anthropic.com", {})
 
@@ -30,10 +29,12 @@ def test_system_images_tools_and_results_translate_to_messages() -> None:
         "parallel_tool_calls": False,
     }
     request = to_anthropic(body, "claude-sonnet-4-5")
-    assert request["system"] == [{"type": "text", "text": "You are terse."}, {"type": "text", "text": "Answer in Arabic."}]
+    assert request["system"] == [{"type": "text", "text": "You are terse."},
+                                 {"type": "text", "text": "Answer in Arabic."}]
     assert request["max_tokens"] == 100 and request["stop_sequences"] == ["END"] and request["temperature"] == 0.2
     user, assistant, results = request["messages"]
-    assert user["content"][1] == {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+    assert user["content"][1] == {"type": "image",
+                                  "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
     assert user["content"][2] == {"type": "image", "source": {"type": "url", "url": "https://x.test/a.jpg"}}
     assert [b["input"] for b in assistant["content"]] == [{"q": 1}, {"q": 2}]
     # Consecutive tool results are merged into one user turn.
@@ -46,7 +47,8 @@ def test_max_tokens_defaults_and_json_modes() -> None:
     base = {"messages": [{"role": "user", "content": "hi"}]}
     assert to_anthropic(base, "m", 8192)["max_tokens"] == 8192
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
-    request = to_anthropic({**base, "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}}, "m")
+    json_schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+    request = to_anthropic({**base, "response_format": json_schema}, "m")
     assert request["output_config"]["format"] == {"type": "json_schema", "schema": schema}
     request = to_anthropic({**base, "response_format": {"type": "json_object"}}, "m")
     assert "JSON" in request["system"][-1]["text"]

@@ -2,9 +2,9 @@ import orjson
 import pytest
 
 from nextmodel_common.errors import GatewayError
+from nextmodel_router import usage
 from nextmodel_router.adapters import UpstreamError
 from nextmodel_router.chat import parse_body, upstream_gateway_error
-from nextmodel_router import usage
 
 
 @pytest.mark.parametrize("raw, param", [

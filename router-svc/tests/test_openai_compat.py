@@ -1,11 +1,11 @@
 import orjson
 
+from nextmodel_router import usage as usage_mod
 from nextmodel_router.adapters import OpenAICompatAdapter, ProviderCall
 from nextmodel_router.adapters.openai_compat import normalise_usage
 from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.credentials import Credential
 from nextmodel_router.streaming import StreamAccumulator
-from nextmodel_router import usage as usage_mod
 
 
 def call(quirks: dict) -> ProviderCall:

@@ -12,12 +12,19 @@ import base64
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 import aiohttp
 import orjson
 
 from nextmodel_router.adapters.base import (
-    ProviderCall, Unsupported, UpstreamError, UpstreamResult, event_json, post_json, post_sse,
+    ProviderCall,
+    Unsupported,
+    UpstreamError,
+    UpstreamResult,
+    event_json,
+    post_json,
+    post_sse,
 )
 from nextmodel_router.catalog_copy import ProviderInfo
 
@@ -90,7 +97,7 @@ def _messages(openai_messages: list[dict]) -> tuple[list[dict], list[dict]]:
             content = _content_blocks(message.get("content"), param)
             append("user", [{"type": "text", "text": content}] if isinstance(content, str) else content)
         elif role == "assistant":
-            blocks = []
+            blocks: list[dict[str, Any]] = []
             text = _text_of(message.get("content"))
             if text:
                 blocks.append({"type": "text", "text": text})
@@ -114,6 +121,7 @@ def _messages(openai_messages: list[dict]) -> tuple[list[dict], list[dict]]:
 def _tool_choice(choice, parallel: bool | None) -> dict | None:
     if choice is None and parallel is None:
         return None
+    result: dict[str, Any]
     if choice in (None, "auto"):
         result = {"type": "auto"}
     elif choice == "required":

@@ -6,18 +6,17 @@ import asyncio
 import functools
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 from opentelemetry import propagate, trace
 
 from nextmodel_common import telemetry
-
 from nextmodel_router.catalog_copy import ProviderInfo
 from nextmodel_router.credentials import Credential
 
@@ -115,7 +114,8 @@ def env_proxy(url: str) -> str | None:
     router calls a handful of URLs), since aiohttp's own `trust_env` rereads them and ~/.netrc on
     every request."""
     target = urlsplit(url)
-    if target.hostname and urllib.request.proxy_bypass_environment(target.hostname):
+    # proxy_bypass_environment is in the standard library but not in its type stubs.
+    if target.hostname and urllib.request.proxy_bypass_environment(target.hostname):  # type: ignore[attr-defined]
         return None
     proxies = urllib.request.getproxies_environment()
     return proxies.get(target.scheme) or proxies.get("all")
@@ -170,7 +170,7 @@ async def post_json(session: aiohttp.ClientSession, provider: str, url: str, pay
 
 
 async def post_sse(session: aiohttp.ClientSession, provider: str, url: str, payload: bytes, headers: dict,
-                   total_timeout: float) -> AsyncIterator[tuple[str, str]]:
+                   total_timeout: float) -> AsyncGenerator[tuple[str, str], None]:
     """POST and yield the answer's server-sent events; failures become UpstreamError.
     Iterate it inside `contextlib.aclosing`, so stopping early closes the connection at once."""
     with http_span(url, headers) as span:
@@ -201,8 +201,9 @@ def http_span(url: str, headers: dict) -> Iterator[trace.Span]:
         yield trace.INVALID_SPAN
         return
     target = urlsplit(url)
-    attributes = {"http.request.method": "POST", "url.full": url, "server.address": target.hostname or "",
-                  "server.port": target.port or (443 if target.scheme == "https" else 80)}
+    attributes: dict[str, str | int] = {
+        "http.request.method": "POST", "url.full": url, "server.address": target.hostname or "",
+        "server.port": target.port or (443 if target.scheme == "https" else 80)}
     # Not made current: inside an async generator (post_sse) an attached context would be detached
     # in whichever task closes it, leaving the wrong span current there.
     span = _tracer.start_span("POST", kind=trace.SpanKind.CLIENT, attributes=attributes)
@@ -227,7 +228,7 @@ def event_json(provider: str, data: str) -> dict:
 async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, str]]:
     """(event, data) pairs of a text/event-stream body; multi-line data is joined by newlines.
     Lines may end in CRLF, LF or CR, as the SSE spec allows, and may be split across chunks."""
-    event, data = "", []
+    event, data = "", []  # type: str, list[str]
     async for line in _lines(chunks):
         if not line:
             if data:

@@ -21,7 +21,13 @@ import aiohttp
 import orjson
 
 from nextmodel_router.adapters.base import (
-    ProviderCall, Unsupported, UpstreamError, UpstreamResult, event_json, post_json, post_sse,
+    ProviderCall,
+    Unsupported,
+    UpstreamError,
+    UpstreamResult,
+    event_json,
+    post_json,
+    post_sse,
 )
 from nextmodel_router.catalog_copy import ProviderInfo
 

@@ -59,7 +59,7 @@ class Admission:
 
 
 def worst_case_nano(route: ModelRoute, body: dict, prompt_tokens: int | None = None) -> int:
-    """The most a request can cost on `route`: its prompt plus the most output it allows (DESIGN §7)."""
+    """The most a request can cost on `route`: its prompt plus the most output it allows (docs/budgets.md)."""
     if prompt_tokens is None:
         prompt_tokens = usage_mod.estimate_tokens(orjson.dumps(body.get("messages", [])).decode())
     cap = body.get("max_completion_tokens") or body.get("max_tokens") or route.max_output_tokens or 4096

@@ -62,7 +62,7 @@ class Attempts:
         won = await self._first_answer(ctx, _complete)
         latency_ms = won.value.latency_ms
         self._answered(ctx, latency_ms)
-        self.observe(ctx.route, latency_ms, latency_ms, False)
+        self.observe(ctx.served_route, latency_ms, latency_ms, False)
         return won
 
     async def open_stream(self, ctx: ChatContext) -> Won:
@@ -73,7 +73,7 @@ class Attempts:
         return won
 
     def stream_done(self, ctx: ChatContext, won: Won) -> None:
-        self.observe(ctx.route, won.first_token_ms, int((time.perf_counter() - won.started) * 1000), False)
+        self.observe(ctx.served_route, won.first_token_ms, int((time.perf_counter() - won.started) * 1000), False)
 
     async def _first_answer(self, ctx: ChatContext, open_one: Open) -> Won:
         candidates = ctx.plan.candidates
@@ -104,7 +104,7 @@ class Attempts:
         return ProviderCall(route.provider, credential, route.upstream_id, route.max_output_tokens), credential.source
 
     def _answered(self, ctx: ChatContext, latency_ms: int) -> None:
-        route = ctx.route
+        route = ctx.served_route
         ctx.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
                                                latency_ms=latency_ms))
 

@@ -85,14 +85,14 @@ class CacheStep:
         """Only the model the key names may fill it: a fallback answer never poses as the primary's."""
         if not ctx.cache_slot:
             return False
-        return ctx.plan.policy != "" or ctx.route.id == ctx.plan.candidates[0].id
+        return ctx.plan.policy != "" or ctx.served_route.id == ctx.plan.candidates[0].id
 
     async def store(self, ctx: ChatContext, completion: dict, facts: router_pb2.ReceiptFacts) -> None:
         """Store the answer after the response: the key's lease stays held until the store lands, so
         an identical request arriving meanwhile waits for it instead of calling the upstream."""
         if not self.storable(ctx):
             return
-        route, principal = ctx.route, ctx.principal
+        route, principal = ctx.served_route, ctx.principal
         request = cache_pb2.StoreRequest(
             cache_key=ctx.cache_slot, ttl_seconds=principal.cache_ttl_entry_seconds, project_id=principal.project_id,
             entry=cache_pb2.CacheEntry(response_json=orjson.dumps(completion), receipt_id=facts.receipt_id,

@@ -61,6 +61,14 @@ class ChatContext:
         self.credential_source = ""
 
     @property
+    def served_route(self) -> ModelRoute:
+        """The route that answered: set by the winning attempt or the cache's replay, before any
+        step that reads it runs."""
+        route = self.route
+        assert route is not None, "read before a route answered"
+        return route
+
+    @property
     def cache_requested(self) -> str:
         """What the cache key names: the policy when one routes the request, else the model."""
         return f"{POLICY_PREFIX}{self.plan.policy}" if self.plan.policy else self.requested

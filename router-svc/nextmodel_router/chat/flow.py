@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
 
 import orjson
 
@@ -40,7 +41,7 @@ from nextmodel_router.streaming import openai_usage
 # How often an open stream refreshes what it would settle were the router killed (outbox.py).
 STREAM_CHECKPOINT_SECONDS = 5.0
 
-Event = router_pb2.ChatStreamEvent
+Event: TypeAlias = router_pb2.ChatStreamEvent
 
 
 class ChatFlow:
@@ -75,7 +76,7 @@ class ChatFlow:
     # -- any inbound API shape ------------------------------------------------------------
 
     async def answer(self, principal: billing_pb2.Principal, chat: ChatInput,
-                     presenter: Presenter) -> tuple[bytes, router_pb2.ReceiptFacts]:
+                     presenter: Presenter[Any]) -> tuple[bytes, router_pb2.ReceiptFacts]:
         ctx = self._begin(principal, chat)
         await self.admission.rate_limit(ctx)
         try:
@@ -90,7 +91,7 @@ class ChatFlow:
             self._end(ctx)
 
     async def answer_stream(self, principal: billing_pb2.Principal, chat: ChatInput,
-                            presenter: Presenter) -> AsyncIterator[Event]:
+                            presenter: Presenter[Any]) -> AsyncIterator[Event]:
         ctx = self._begin(principal, chat)
         await self.admission.rate_limit(ctx)
         try:
@@ -126,14 +127,14 @@ class ChatFlow:
         return response, facts
 
     async def _replay_stream(self, ctx: ChatContext, entry: cache_pb2.CacheEntry,
-                             presenter: Presenter) -> AsyncIterator[Event]:
+                             presenter: Presenter[Any]) -> AsyncIterator[Event]:
         completion, facts = await self.cache_step.replay(ctx, entry)
         yield Event(start=facts)
         for chunk in presenter.replay(completion, facts, ctx):
             yield Event(chunk_json=orjson.dumps(chunk))
         yield Event(final=facts)
 
-    async def _fresh_stream(self, ctx: ChatContext, presenter: Presenter) -> AsyncIterator[Event]:
+    async def _fresh_stream(self, ctx: ChatContext, presenter: Presenter[Any]) -> AsyncIterator[Event]:
         won = await self.attempts.open_stream(ctx)  # no other candidate once this one has sent a chunk
         chunks, first = won.value
         ctx.receipt_id = ids.new_receipt_id()
@@ -170,7 +171,7 @@ class ChatFlow:
             raise
         usage = view.usage(ctx.body)
         if failure is not None:
-            self.attempts.failed(ctx, ctx.route, won.span, won.started, failure)
+            self.attempts.failed(ctx, ctx.served_route, won.span, won.started, failure)
             await self.settlement.settle(ctx, usage, "upstream_error")
             held = view.flush()
             if held is not None:

@@ -9,7 +9,7 @@ Anthropic Messages) supplies its own presenter and reuses the rest of the flow.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common import money
@@ -37,13 +37,18 @@ class StreamView(Protocol):
     def usage(self, request: dict) -> usage_mod.Usage: ...
 
 
-class Presenter(Protocol):
+View = TypeVar("View", bound=StreamView)
+
+
+class Presenter(Protocol[View]):
+    """One inbound API shape; `View` is its stream state (what `open_stream` makes)."""
+
     def completion(self, completion: dict, facts: router_pb2.ReceiptFacts) -> dict:
         """The unary answer body for a (fresh or replayed) chat.completion."""
 
-    def open_stream(self, ctx: ChatContext) -> StreamView: ...
+    def open_stream(self, ctx: ChatContext) -> View: ...
 
-    def stream_end(self, view: StreamView, usage: usage_mod.Usage, facts: router_pb2.ReceiptFacts) -> list[dict]:
+    def stream_end(self, view: View, usage: usage_mod.Usage, facts: router_pb2.ReceiptFacts) -> list[dict]:
         """The payloads that end a successful stream."""
 
     def replay(self, completion: dict, facts: router_pb2.ReceiptFacts, ctx: ChatContext) -> list[dict]:
@@ -76,7 +81,7 @@ OPENAI_CHAT = OpenAIChat()
 
 def start_facts(ctx: ChatContext) -> router_pb2.ReceiptFacts:
     """What a fresh stream's headers can say before it is settled (its first event)."""
-    route = ctx.route
+    route = ctx.served_route
     return router_pb2.ReceiptFacts(
         request_id=ctx.request_id, receipt_id=ctx.receipt_id, served_mode=router_pb2.SERVED_MODE_FRESH,
         usage_source=router_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,

@@ -115,7 +115,7 @@ def decode(body_json: bytes) -> dict:
 
 
 def check_depth(body: dict) -> None:
-    pending = [(body, 1)]
+    pending: list[tuple[dict | list, int]] = [(body, 1)]
     while pending:
         value, depth = pending.pop()
         if depth > MAX_DEPTH:

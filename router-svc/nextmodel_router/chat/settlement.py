@@ -42,7 +42,7 @@ class Settlement:
         if served_mode == "fresh":
             await self.rate_limiter.spent(principal.key_id, usage.prompt_tokens + usage.completion_tokens,
                                           tokens_per_minute=principal.tokens_per_minute)
-        route = ctx.route
+        route = ctx.served_route
         facts = router_pb2.ReceiptFacts(
             request_id=ctx.request_id,
             receipt_id=ctx.receipt_id,
@@ -77,7 +77,7 @@ class Settlement:
     def record(self, ctx: ChatContext, usage: usage_mod.Usage, status: str, *, served_mode: str = "fresh",
                discount_bps: int = 0, replayed_receipt_id: str = "") -> tuple[billing_pb2.SettleRequest, int, int]:
         """The settlement billing records for this request, and its list cost and discount."""
-        route, principal = ctx.route, ctx.principal
+        route, principal = ctx.served_route, ctx.principal
         listed = list_cost(route, usage)
         discount = money.discount_nano(listed, discount_bps)
         return billing_pb2.SettleRequest(
