@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
+from contextlib import aclosing
 from typing import Any
 
 import grpc
@@ -27,11 +28,11 @@ log = logging.getLogger(__name__)
 current_principal: contextvars.ContextVar[Any] = contextvars.ContextVar("current_principal")
 
 Unary = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-Streaming = Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
+Streaming = Callable[[Any, grpc.aio.ServicerContext], AsyncGenerator[Any, None]]
 # Around one call: given the call's method name, request and context, and the handler's own
 # coroutine or async generator, run it.
 AroundUnary = Callable[[str, Any, grpc.aio.ServicerContext, Unary], Awaitable[Any]]
-AroundStream = Callable[[str, Any, grpc.aio.ServicerContext, Streaming], AsyncIterator[Any]]
+AroundStream = Callable[[str, Any, grpc.aio.ServicerContext, Streaming], AsyncGenerator[Any, None]]
 
 
 def metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
@@ -48,8 +49,9 @@ class _Around(grpc.aio.ServerInterceptor):
         return await handler(request, context)
 
     async def stream(self, method: str, request, context, handler: Streaming):
-        async for item in handler(request, context):
-            yield item
+        async with aclosing(handler(request, context)) as items:
+            async for item in items:
+                yield item
 
     def applies(self, method: str) -> bool:
         return True
@@ -71,8 +73,11 @@ class _Around(grpc.aio.ServerInterceptor):
             inner_stream = handler.unary_stream
 
             async def stream(request, context):
-                async for item in self.stream(method, request, context, inner_stream):
-                    yield item
+                # Closed explicitly, so a call the client cancels unwinds its handler (which may
+                # still settle usage) before the interceptors outside see it end.
+                async with aclosing(self.stream(method, request, context, inner_stream)) as items:
+                    async for item in items:
+                        yield item
 
             return grpc.unary_stream_rpc_method_handler(stream, request_deserializer=handler.request_deserializer,
                                                         response_serializer=handler.response_serializer)
@@ -95,49 +100,69 @@ class InFlight(_Around):
     async def stream(self, method, request, context, handler):
         self.count += 1
         try:
-            async for item in handler(request, context):
-                yield item
+            async with aclosing(handler(request, context)) as items:
+                async for item in items:
+                    yield item
         finally:
             self.count -= 1
 
 
 class Errors(_Around):
-    """GatewayError → its status and error metadata; `unavailable` errors → UNAVAILABLE (503)."""
+    """GatewayError → its status and error metadata; `unavailable` errors → UNAVAILABLE (503).
+
+    With `internal_error`, any other exception is logged (with the request id when the request
+    has one) and answered with it, instead of gRPC's bare UNKNOWN. `on_refused(request, error)`
+    sees every GatewayError on its way out (for metrics)."""
 
     def __init__(self, unavailable: tuple[type[BaseException], ...] = (),
-                 unavailable_error: GatewayError | None = None) -> None:
+                 unavailable_error: GatewayError | None = None, *, internal_error: GatewayError | None = None,
+                 on_refused: Callable[[Any, GatewayError], None] | None = None) -> None:
         self.unavailable = unavailable
         self.unavailable_error = unavailable_error or GatewayError(
             503, "The database is unavailable. Retry shortly.", code="storage_unavailable", retry_after_seconds=1)
+        self.internal_error = internal_error
+        self.on_refused = on_refused
+        self.caught: tuple[type[BaseException], ...] = (
+            (Exception,) if internal_error is not None else (GatewayError, *unavailable))
 
-    async def _refuse(self, method: str, failure: BaseException, context) -> None:
+    async def _refuse(self, method: str, request, failure: BaseException, context) -> None:
+        if isinstance(failure, grpc.aio.AbortError):
+            raise failure  # the handler answered already
         if isinstance(failure, GatewayError):
+            if self.on_refused is not None:
+                self.on_refused(request, failure)
             await failure.abort(context)
-        log.warning("storage unavailable", extra={"fields": {"method": method, "error": type(failure).__name__}})
-        await self.unavailable_error.abort(context)
+        if isinstance(failure, self.unavailable):
+            log.warning("storage unavailable", extra={"fields": {"method": method, "error": type(failure).__name__}})
+            await self.unavailable_error.abort(context)
+        log.error("call failed", exc_info=failure, extra={"fields": {
+            "method": method, "request_id": getattr(request, "request_id", "")}})
+        await (self.internal_error or GatewayError(500, "Internal error.")).abort(context)
 
     async def unary(self, method, request, context, handler):
         try:
             return await handler(request, context)
-        except (GatewayError, *self.unavailable) as failure:
-            await self._refuse(method, failure, context)
+        except self.caught as failure:
+            await self._refuse(method, request, failure, context)
 
     async def stream(self, method, request, context, handler):
         try:
-            async for item in handler(request, context):
-                yield item
-        except (GatewayError, *self.unavailable) as failure:
-            await self._refuse(method, failure, context)
+            async with aclosing(handler(request, context)) as items:
+                async for item in items:
+                    yield item
+        except self.caught as failure:
+            await self._refuse(method, request, failure, context)
 
 
 class Authenticate(_Around):
     """Resolve `authorization` to a principal for the methods of `services` (full service names,
-    e.g. "nextmodel.billing.v1.UsageService"; all when None) but those in `public`."""
+    e.g. "nextmodel.billing.v1.UsageService") but those in `public`. Health and reflection are
+    never among them: probes carry no key."""
 
     def __init__(self, authenticate: Callable[[str | None], Awaitable[Any]], *,
-                 services: Collection[str] | None = None, public: Collection[str] = ()) -> None:
+                 services: Collection[str], public: Collection[str] = ()) -> None:
         self.authenticate = authenticate
-        self.prefixes = tuple(f"/{name}/" for name in services) if services is not None else ("/",)
+        self.prefixes = tuple(f"/{name}/" for name in services)
         self.public = frozenset(public)
 
     def applies(self, method: str) -> bool:
@@ -152,5 +177,6 @@ class Authenticate(_Around):
 
     async def stream(self, method, request, context, handler):
         current_principal.set(await self.authenticate(metadata_value(context, "authorization")))
-        async for item in handler(request, context):
-            yield item
+        async with aclosing(handler(request, context)) as items:
+            async for item in items:
+                yield item

@@ -7,7 +7,7 @@ import logging
 
 from nextmodel.billing.v1 import admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
-from nextmodel_common import grpc_bootstrap, telemetry
+from nextmodel_common import grpc_bootstrap, interceptors, telemetry
 from nextmodel_router.adapters import AnthropicAdapter, OpenAICompatAdapter
 from nextmodel_router.adapters.base import new_http_session
 from nextmodel_router.auth import KeyAuthenticator
@@ -19,7 +19,7 @@ from nextmodel_router.credentials import PlatformCredentials, ProjectCredentials
 from nextmodel_router.outbox import SettlementOutbox
 from nextmodel_router.ratelimit import MemoryCounters, RateLimiter, RedisCounters
 from nextmodel_router.readiness import RouterReadiness
-from nextmodel_router.servicer import RouterServicer
+from nextmodel_router.servicer import INTERNAL_ERROR, RouterServicer, refused
 
 log = logging.getLogger("nextmodel.router")
 
@@ -62,7 +62,7 @@ class Router:
         )
         self.usage = admin_pb2_grpc.UsageServiceStub(billing_channel)
         self.auth = KeyAuthenticator(self.billing, settings.auth_stale_seconds)
-        self.servicer: DrainingServicer | None = None  # set by create()
+        self.in_flight = interceptors.InFlight()  # the calls being served, for the drain
 
     def start(self) -> None:
         self.catalog.start()
@@ -95,7 +95,7 @@ class Router:
         quiet = 0
         while quiet < 5:  # a few idle turns: unwinding generators are finalised a turn or two late
             await asyncio.sleep(0.01)
-            busy = self.servicer.in_flight if self.servicer is not None else 0
+            busy = self.in_flight.count
             pending = self.tasks.pending()
             if not busy and not pending:
                 quiet += 1
@@ -112,52 +112,26 @@ class Router:
                 await asyncio.wait(pending, timeout=left)
 
 
-class DrainingServicer(RouterServicer):
-    """The router's servicer, counting the chat calls in progress so a stopping router can
-    wait until each cancelled one has unwound (and scheduled its settlement)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.in_flight = 0
-
-    async def ChatCompletion(self, request, context):
-        self.in_flight += 1
-        try:
-            return await super().ChatCompletion(request, context)
-        finally:
-            self.in_flight -= 1
-
-    async def Compare(self, request, context):
-        self.in_flight += 1
-        try:
-            return await super().Compare(request, context)
-        finally:
-            self.in_flight -= 1
-
-    async def StreamChatCompletion(self, request, context):
-        self.in_flight += 1
-        events = super().StreamChatCompletion(request, context)
-        try:
-            async for event in events:
-                yield event
-        finally:
-            try:
-                await events.aclose()
-            finally:
-                self.in_flight -= 1
+ROUTER_SERVICE = router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name
 
 
 def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, grpc_bootstrap.ServiceServer]:
     router = Router(settings)
 
     def register(server):
-        router.servicer = DrainingServicer(router.auth, router.flow, router.catalog, router.cache, router.billing,
-                                           router.usage, settings.internal_timeout)
-        router_pb2_grpc.add_RouterServiceServicer_to_server(router.servicer, server)
-        return [router_pb2.DESCRIPTOR.services_by_name["RouterService"].full_name]
+        servicer = RouterServicer(router.auth, router.flow, router.catalog, router.cache, router.billing,
+                                  router.usage, settings.internal_timeout)
+        router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, server)
+        return [ROUTER_SERVICE]
 
+    # Outermost first: count the call (for the drain), answer errors, authenticate the caller.
     server = grpc_bootstrap.create_server(register, host=settings.bind_host,
-                                          port=settings.router_port if port is None else port)
+                                          port=settings.router_port if port is None else port,
+                                          interceptors=[router.in_flight,
+                                                        interceptors.Errors(internal_error=INTERNAL_ERROR,
+                                                                            on_refused=refused),
+                                                        interceptors.Authenticate(router.auth.authenticate,
+                                                                                  services=[ROUTER_SERVICE])])
     return router, server
 
 

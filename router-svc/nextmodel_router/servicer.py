@@ -11,6 +11,7 @@ from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common import limits
 from nextmodel_common.errors import GatewayError
+from nextmodel_common.interceptors import current_principal
 from nextmodel_router import observe
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
@@ -46,49 +47,35 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self.usage = usage
         self.timeout = timeout
 
+    # The caller's principal comes from the Authenticate interceptor (server.py); a GatewayError
+    # raised here becomes the call's status there, and any other failure an internal error.
+
     async def ChatCompletion(self, request, context):
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-            _check_limits(request)
-            body_json, receipt = await self.flow.complete(principal, request)
-        except GatewayError as error:
-            observe.refused(error.code, request.model)
-            await error.abort(context)
-        except Exception:
-            log.exception("chat completion failed", extra={"fields": {"request_id": request.request_id}})
-            await INTERNAL_ERROR.abort(context)
+        _check_limits(request)
+        body_json, receipt = await self.flow.complete(current_principal.get(), request)
         return router_pb2.ChatResponse(body_json=body_json, receipt=receipt)
 
     async def StreamChatCompletion(self, request, context):
+        _check_limits(request)
+        events = self.flow.stream(current_principal.get(), request)
         try:
-            principal = await self.auth.authenticate(_authorization(context))
-            _check_limits(request)
-            events = self.flow.stream(principal, request)
-            start = await anext(events)
-        except GatewayError as error:
-            observe.refused(error.code, request.model)
-            await error.abort(context)
-        except Exception:
-            log.exception("stream failed to start", extra={"fields": {"request_id": request.request_id}})
-            await INTERNAL_ERROR.abort(context)
-        yield start
-        try:
-            async for event in events:
-                yield event
-        except Exception:
-            # After the first byte an error is an event of the stream, not a broken connection.
-            log.exception("stream failed", extra={"fields": {"request_id": request.request_id}})
-            yield router_pb2.ChatStreamEvent(error=INTERNAL_ERROR.to_proto())
+            yield await anext(events)  # a failure before the first event is the call's status
+            try:
+                async for event in events:
+                    yield event
+            except Exception:
+                # After the first byte an error is an event of the stream, not a broken connection.
+                log.exception("stream failed", extra={"fields": {"request_id": request.request_id}})
+                yield router_pb2.ChatStreamEvent(error=INTERNAL_ERROR.to_proto())
+        finally:
+            await events.aclose()  # unwinds the flow now (it settles what a cancelled stream produced)
 
     async def ListModels(self, request, context):
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-            view = self.catalog.view
-            if view is None:
-                raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
-                                   code="catalog_unavailable", retry_after_seconds=2)
-        except GatewayError as error:
-            await error.abort(context)
+        principal = current_principal.get()
+        view = self.catalog.view
+        if view is None:
+            raise GatewayError(503, "The model catalog is not loaded yet. Retry in a few seconds.",
+                               code="catalog_unavailable", retry_after_seconds=2)
         allowed = set(principal.allowed_models)
         return router_pb2.ListModelsResponse(models=[
             router_pb2.ModelInfo(
@@ -103,39 +90,17 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         ])
 
     async def GetReceipt(self, request, context):
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-            return await self.billing.get_receipt(request.receipt_id, principal.project_id)
-        except GatewayError as error:
-            await error.abort(context)
-
+        return await self.billing.get_receipt(request.receipt_id, current_principal.get().project_id)
 
     async def Quote(self, request, context):
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-            return self.flow.quote(principal, request)
-        except GatewayError as error:
-            await error.abort(context)
-        except Exception:
-            log.exception("quote failed")
-            await INTERNAL_ERROR.abort(context)
+        return self.flow.quote(current_principal.get(), request)
 
     async def Compare(self, request, context):
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-            return await self.flow.compare(principal, request)
-        except GatewayError as error:
-            await error.abort(context)
-        except Exception:
-            log.exception("compare failed")
-            await INTERNAL_ERROR.abort(context)
+        return await self.flow.compare(current_principal.get(), request)
 
     async def GetCacheStats(self, request, context):
         """The cache's counters for the caller's project, and what its hits saved from the ledger."""
-        try:
-            principal = await self.auth.authenticate(_authorization(context))
-        except GatewayError as error:
-            await error.abort(context)
+        principal = current_principal.get()
         stats = await self.cache.stats(principal.project_id, principal.cache_namespace or principal.project_id)
         answer = router_pb2.CacheStatsResponse(project_id=principal.project_id)
         if stats is not None:
@@ -150,6 +115,11 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         except grpc.aio.AioRpcError as failure:
             log.warning("cache savings unavailable", extra={"fields": {"code": failure.code().name}})
         return answer
+
+
+def refused(request, error: GatewayError) -> None:
+    """Every refusal counts in the router's metrics, by code and requested model."""
+    observe.refused(error.code, getattr(request, "model", ""))
 
 
 def _model_details(model) -> dict:
