@@ -9,10 +9,12 @@ from dataclasses import asdict
 import grpc
 
 from nextmodel.billing.v1 import admin_pb2, admin_pb2_grpc, billing_pb2, billing_pb2_grpc
+from nextmodel.common.v1 import common_pb2
 from nextmodel_billing.budgets import resets_at_ms
 from nextmodel_billing.domain import CacheSettings, PriceApplied, Receipt, Usage
 from nextmodel_billing.service import AuthError, BillingService
 from nextmodel_billing.store.base import BudgetRow, DeadLetter, KeyRow, ProjectRow, TeamRow, UsageFilter, UsageTotals
+from nextmodel_common import enums
 from nextmodel_common.errors import GatewayError
 from nextmodel_common.interceptors import current_principal
 
@@ -24,7 +26,9 @@ log = logging.getLogger(__name__)
 def receipt_to_proto(receipt: Receipt) -> billing_pb2.Receipt:
     fields = asdict(receipt)
     fields["price"] = billing_pb2.Price(**fields["price"])
-    fields["attempts"] = [billing_pb2.AttemptRecord(**a) for a in receipt.attempts]
+    fields["attempts"] = [common_pb2.Attempt(**a) for a in receipt.attempts]
+    fields["served_mode"] = enums.value(common_pb2.ServedMode, receipt.served_mode)
+    fields["usage_source"] = enums.value(common_pb2.UsageSource, receipt.usage_source)
     return billing_pb2.Receipt(**fields, signed_json=receipt.signed_json())
 
 
@@ -38,8 +42,9 @@ def usage_from_proto(request: billing_pb2.SettleRequest) -> Usage:
         requested_model=request.requested_model,
         served_model=request.served_model,
         provider=request.provider,
-        served_mode=request.served_mode,
-        usage_source=request.usage_source,
+        # A settlement a router of the previous release wrote has only the names (billing.proto).
+        served_mode=enums.name(common_pb2.ServedMode, request.served_mode) or request.legacy_served_mode,
+        usage_source=enums.name(common_pb2.UsageSource, request.usage_source) or request.legacy_usage_source,
         prompt_tokens=request.prompt_tokens,
         completion_tokens=request.completion_tokens,
         cached_prompt_tokens=request.cached_prompt_tokens,

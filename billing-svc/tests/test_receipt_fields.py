@@ -33,3 +33,17 @@ def test_readers_get_the_signed_form_and_it_verifies() -> None:
     shown = orjson.loads(receipt_to_proto(receipt).signed_json)
     assert set(shown) == set(RECEIPT_FIELDS)
     assert verify(receipt_from_dict(shown), b"secret")
+
+
+def test_a_settlement_a_previous_router_wrote_keeps_its_served_mode() -> None:
+    """Outbox rows of the release before the enums carry the names only (billing.proto)."""
+    from nextmodel.common.v1 import common_pb2
+    from nextmodel_billing.servicer import usage_from_proto
+
+    legacy = billing_pb2.SettleRequest(request_id="r", receipt_id="rcpt_r", project_id="p",
+                                       legacy_served_mode="exact_cache", legacy_usage_source="replayed")
+    assert (usage_from_proto(legacy).served_mode, usage_from_proto(legacy).usage_source) == ("exact_cache", "replayed")
+    current = billing_pb2.SettleRequest(request_id="r", receipt_id="rcpt_r", project_id="p",
+                                        served_mode=common_pb2.SERVED_MODE_FRESH,
+                                        usage_source=common_pb2.USAGE_SOURCE_ESTIMATED)
+    assert (usage_from_proto(current).served_mode, usage_from_proto(current).usage_source) == ("fresh", "estimated")

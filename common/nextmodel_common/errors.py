@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import grpc
 
-from nextmodel.router.v1 import router_pb2
+from nextmodel.common.v1 import common_pb2
 
 ERROR_METADATA_KEY = "nextmodel-error-bin"
 
@@ -61,8 +61,8 @@ class GatewayError(Exception):
     def grpc_code(self) -> grpc.StatusCode:
         return _GRPC_CODE_FOR_HTTP.get(self.http_status, grpc.StatusCode.INTERNAL)
 
-    def to_proto(self) -> router_pb2.Error:
-        return router_pb2.Error(
+    def to_proto(self) -> common_pb2.Error:
+        return common_pb2.Error(
             http_status=self.http_status,
             type=self.type,
             code=self.code or "",
@@ -72,7 +72,7 @@ class GatewayError(Exception):
         )
 
     @classmethod
-    def from_proto(cls, error: router_pb2.Error) -> GatewayError:
+    def from_proto(cls, error: common_pb2.Error) -> GatewayError:
         return cls(
             error.http_status,
             error.message,
@@ -95,7 +95,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError, service: str) -> GatewayError:
     """Recover the GatewayError a service sent, or describe a transport failure."""
     for key, value in error.trailing_metadata() or ():
         if key == ERROR_METADATA_KEY:
-            return GatewayError.from_proto(router_pb2.Error.FromString(value))
+            return GatewayError.from_proto(common_pb2.Error.FromString(value))
     if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
         return GatewayError(504, f"The {service} service did not answer in time. Retry the request.", code="timeout")
     if error.code() == grpc.StatusCode.UNAVAILABLE:

@@ -8,7 +8,7 @@ import asyncio
 import grpc
 import pytest
 
-from nextmodel.router.v1 import router_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel_common import interceptors
 from nextmodel_common.errors import ERROR_METADATA_KEY, GatewayError
 
@@ -50,8 +50,8 @@ async def who(authorization: str | None) -> str:
     return "project-a"
 
 
-def error_of(failure: grpc.aio.AioRpcError) -> router_pb2.Error:
-    return router_pb2.Error.FromString(dict(failure.trailing_metadata())[ERROR_METADATA_KEY])
+def error_of(failure: grpc.aio.AioRpcError) -> common_pb2.Error:
+    return common_pb2.Error.FromString(dict(failure.trailing_metadata())[ERROR_METADATA_KEY])
 
 
 async def test_a_raised_gateway_error_is_its_status_with_the_openai_error() -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind
 
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import money
+from nextmodel_common import enums, money
 
 tracer = trace.get_tracer("nextmodel.router")
 _meter = metrics.get_meter("nextmodel.router")
@@ -29,7 +30,6 @@ cache_lookups = _meter.create_counter("nextmodel.cache.lookups", unit="{lookup}"
 budget_refusals = _meter.create_counter("nextmodel.budget.refusals", unit="{request}",
                                         description="Requests refused by a hard budget")
 
-SERVED = {router_pb2.SERVED_MODE_FRESH: "fresh", router_pb2.SERVED_MODE_EXACT_CACHE: "exact_cache"}
 
 
 def model_span(provider: str, upstream_model: str, body: dict, project_id: str):
@@ -58,7 +58,7 @@ def finish_model_span(span, facts: router_pb2.ReceiptFacts, response_model: str 
             "gen_ai.response.model": response_model or facts.served_model,
             "gen_ai.usage.input_tokens": facts.usage.prompt_tokens,
             "gen_ai.usage.output_tokens": facts.usage.completion_tokens,
-            "nextmodel.served_mode": SERVED.get(facts.served_mode, "fresh"),
+            "nextmodel.served_mode": (enums.name(common_pb2.ServedMode, facts.served_mode) or "fresh"),
             "nextmodel.cost_usd": money.usd(facts.charged_cost_nano_usd),
             "nextmodel.receipt_id": facts.receipt_id,
             "nextmodel.cache_status": facts.cache_status,
@@ -68,7 +68,7 @@ def finish_model_span(span, facts: router_pb2.ReceiptFacts, response_model: str 
 
 def settled(facts: router_pb2.ReceiptFacts, elapsed_ms: float, status: str) -> None:
     labels = {"model": facts.served_model, "provider": facts.provider,
-              "served_mode": SERVED.get(facts.served_mode, "fresh"), "status": status}
+              "served_mode": (enums.name(common_pb2.ServedMode, facts.served_mode) or "fresh"), "status": status}
     requests.add(1, labels)
     duration.record(elapsed_ms, labels)
     tokens.add(facts.usage.prompt_tokens, {**labels, "gen_ai.token.type": "input"})

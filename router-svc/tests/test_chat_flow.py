@@ -15,6 +15,7 @@ import pytest
 from nextmodel.billing.v1 import billing_pb2
 from nextmodel.cache.v1 import cache_pb2
 from nextmodel.catalog.v1 import catalog_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common.errors import GatewayError
 from nextmodel_router.adapters import UpstreamError, UpstreamResult
@@ -320,7 +321,7 @@ async def test_a_stream_the_client_abandons_is_settled_and_its_upstream_closed()
     await finished(chat)
     assert adapter.closed == ["primary"], "the upstream call is closed with the stream"
     (settled,) = billing.settled
-    assert settled.status == "client_cancelled" and settled.usage_source == "estimated"
+    assert settled.status == "client_cancelled" and settled.usage_source == common_pb2.USAGE_SOURCE_ESTIMATED
     assert settled.receipt_id == start.start.receipt_id and settled.reservation_id == "res-1"
     assert billing.released == [], "a settled stream's reservation is settled, not released"
 
@@ -379,11 +380,11 @@ async def test_a_hit_is_replayed_and_settled_without_an_upstream_call() -> None:
     body_json, facts = await chat.complete(principal(cache_enabled=True, cache_discount_bps=5000),
                                            request(temperature=0))
     assert adapter.calls == []
-    assert facts.served_mode == router_pb2.SERVED_MODE_EXACT_CACHE and facts.replayed_receipt_id == "rcpt-old"
+    assert facts.served_mode == common_pb2.SERVED_MODE_EXACT_CACHE and facts.replayed_receipt_id == "rcpt-old"
     assert facts.discount_nano_usd * 2 == facts.list_cost_nano_usd
     assert orjson.loads(body_json)["choices"][0]["message"]["content"] == "cached"
     (settled,) = billing.settled
-    assert settled.served_mode == "exact_cache" and settled.credential_source == "none"
+    assert settled.served_mode == common_pb2.SERVED_MODE_EXACT_CACHE and settled.credential_source == "none"
 
 
 async def test_a_hit_replays_as_a_stream() -> None:
@@ -392,7 +393,7 @@ async def test_a_hit_replays_as_a_stream() -> None:
     cache = Cache(cache_pb2.LookupResponse(cache_key="ns:key", hit=True, entry=entry))
     received = await events(flow(Adapter({}), cache=cache).stream(
         principal(cache_enabled=True), request(temperature=0, stream=True)))
-    assert received[0].start.served_mode == router_pb2.SERVED_MODE_EXACT_CACHE
+    assert received[0].start.served_mode == common_pb2.SERVED_MODE_EXACT_CACHE
     assert chunks_of(received)[-1]["nextmodel"]["replayed_receipt_id"] == "rcpt-old"
 
 

@@ -273,6 +273,7 @@ async def test_coalescing_works_across_replicas_sharing_redis(prod_stack, fake_u
     """Two routers, each with its own cache replica, on one Redis: one upstream call for all."""
     import grpc
 
+    from nextmodel.common.v1 import common_pb2
     from nextmodel.router.v1 import router_pb2, router_pb2_grpc
     from tests.support.stack import free_port
 
@@ -303,4 +304,4 @@ async def test_coalescing_works_across_replicas_sharing_redis(prod_stack, fake_u
         assert (await first).status_code == 200
     assert fake_upstream.calls == calls + 1
     assert all(r.status_code == 200 for r in results[:5])
-    assert list(results[5:]) == [router_pb2.SERVED_MODE_EXACT_CACHE] * 5
+    assert list(results[5:]) == [common_pb2.SERVED_MODE_EXACT_CACHE] * 5

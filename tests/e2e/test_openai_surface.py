@@ -15,6 +15,7 @@ import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from nextmodel.billing.v1 import billing_pb2, billing_pb2_grpc
+from nextmodel.common.v1 import common_pb2
 
 pytestmark = pytest.mark.e2e
 
@@ -117,7 +118,8 @@ def test_streaming_text_with_usage_chunk(client, stack, model) -> None:
     last = chunks[-1].model_extra["nextmodel"]
     assert last["served_mode"] == "fresh" and last["usage_source"] == "upstream"
     settled = receipt(stack, last["receipt_id"])
-    assert settled.completion_tokens == 5 and settled.usage_source == "upstream" and settled.status == "ok"
+    assert settled.completion_tokens == 5 and settled.usage_source == common_pb2.USAGE_SOURCE_UPSTREAM
+    assert settled.status == "ok"
     assert settled.charged_cost_nano_usd > 0
 
 
@@ -255,7 +257,7 @@ def test_an_error_after_the_first_byte_is_an_error_event(client, stack, fake_ups
     assert received, "the stream had started"
     assert "openai" in str(failed.value)
     settled = wait_for_receipt(stack, raw.headers["x-request-id"])
-    assert settled.status == "upstream_error" and settled.usage_source == "estimated"
+    assert settled.status == "upstream_error" and settled.usage_source == common_pb2.USAGE_SOURCE_ESTIMATED
     assert settled.completion_tokens > 0
 
 
@@ -278,4 +280,4 @@ def test_client_disconnect_cancels_the_upstream_and_still_bills(stack, fake_upst
     assert fake_upstream.abandoned_streams == abandoned + 1
     settled = wait_for_receipt(stack, request_id)
     assert settled.status == "client_cancelled"
-    assert settled.usage_source == "estimated" and 0 < settled.completion_tokens < 60
+    assert settled.usage_source == common_pb2.USAGE_SOURCE_ESTIMATED and 0 < settled.completion_tokens < 60

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from nextmodel.billing.v1 import billing_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel_common import ids
 from tests.conftest import provider_env
 from tests.support.accounts import new_account, settled_usage
@@ -29,7 +30,8 @@ def _poisoned(account, prompt_tokens: int) -> billing_pb2.SettleRequest:
     return billing_pb2.SettleRequest(
         request_id=ids.new_request_id(), receipt_id=ids.new_receipt_id(), key_id=account.key_id,
         project_id=account.project_id, team_id=account.team_id, requested_model="gpt-4o-mini",
-        served_model="gpt-4o-mini", provider="openai", served_mode="fresh", usage_source="upstream",
+        served_model="gpt-4o-mini", provider="openai", served_mode=common_pb2.SERVED_MODE_FRESH,
+        usage_source=common_pb2.USAGE_SOURCE_UPSTREAM,
         prompt_tokens=prompt_tokens, completion_tokens=0, cached_prompt_tokens=0, status="ok",
         price=billing_pb2.Price(version="test", input_per_mtok_usd="0.15", cached_input_per_mtok_usd="0.075",
                                 output_per_mtok_usd="0.60"),

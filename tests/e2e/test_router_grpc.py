@@ -7,6 +7,7 @@ import openai
 import orjson
 import pytest
 
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2, router_pb2_grpc
 from nextmodel_common.errors import ERROR_METADATA_KEY
 
@@ -37,8 +38,8 @@ def test_direct_grpc_call_matches_the_edge(router, stack, fake_upstream) -> None
     assert direct_body["usage"] == edge_body["usage"]
 
     facts = direct.receipt
-    assert facts.served_mode == router_pb2.SERVED_MODE_FRESH
-    assert facts.usage_source == router_pb2.USAGE_SOURCE_UPSTREAM
+    assert facts.served_mode == common_pb2.SERVED_MODE_FRESH
+    assert facts.usage_source == common_pb2.USAGE_SOURCE_UPSTREAM
     assert facts.provider == via_edge.headers["x-nextmodel-provider"] == "openai"
     assert facts.usage.prompt_tokens == edge_body["usage"]["prompt_tokens"]
     assert facts.request_id.startswith("req_") and facts.request_id != via_edge.headers["x-request-id"]
@@ -59,7 +60,7 @@ def test_direct_call_without_key_is_unauthenticated_with_openai_error(router) ->
         router.ChatCompletion(router_pb2.ChatRequest(body_json=orjson.dumps(BODY), model="gpt-4.1"), timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
     error = dict(refused.value.trailing_metadata())[ERROR_METADATA_KEY]
-    assert router_pb2.Error.FromString(error).http_status == 401
+    assert common_pb2.Error.FromString(error).http_status == 401
 
 
 @pytest.mark.parametrize("fields, param", [
@@ -75,6 +76,6 @@ def test_a_direct_call_past_a_limit_is_invalid_argument_naming_it(router, stack,
         router.ChatCompletion(router_pb2.ChatRequest(body_json=orjson.dumps(BODY), model=BODY["model"], **fields),
                               metadata=(("authorization", f"Bearer {stack.dev_key}"),), timeout=10)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    error = router_pb2.Error.FromString(dict(refused.value.trailing_metadata())[ERROR_METADATA_KEY])
+    error = common_pb2.Error.FromString(dict(refused.value.trailing_metadata())[ERROR_METADATA_KEY])
     assert (error.http_status, error.param) == (400, param)
     assert fake_upstream.calls == calls

@@ -13,11 +13,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from nextmodel.catalog.v1 import catalog_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import limits, money
+from nextmodel_common import enums, limits, money
 from nextmodel_common.errors import GatewayError
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
-from nextmodel_edge.routes.chat import SERVED_MODE
 
 router = APIRouter()
 CatalogModelId: TypeAlias = limits.CatalogModelText
@@ -106,7 +106,8 @@ async def compare(body: CompareIn, upstreams: UpstreamsDep, auth: AuthDep, setti
         results.append({
             "model": result.model, "ok": True, "latency_ms": result.latency_ms,
             "served_model": facts.served_model, "provider": facts.provider,
-            "served_mode": SERVED_MODE.get(facts.served_mode, "fresh"), "receipt_id": facts.receipt_id,
+            "served_mode": enums.name(common_pb2.ServedMode, facts.served_mode) or "fresh",
+            "receipt_id": facts.receipt_id,
             "usage": {"prompt_tokens": facts.usage.prompt_tokens, "completion_tokens": facts.usage.completion_tokens},
             **_amount(facts.charged_cost_nano_usd, "cost", body.currency),
             "completion": orjson.loads(result.body_json),

@@ -9,8 +9,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import ids, limits, money
+from nextmodel_common import enums, ids, limits, money
 from nextmodel_common.errors import GatewayError, from_rpc_error
 from nextmodel_edge.deps import AuthDep, SettingsDep, UpstreamsDep
 from nextmodel_edge.errors import credentials_refusal, error_response
@@ -21,12 +22,6 @@ _CACHE_MODES = {
     "on": router_pb2.CACHE_MODE_ON,
     "off": router_pb2.CACHE_MODE_OFF,
     "refresh": router_pb2.CACHE_MODE_REFRESH,
-}
-SERVED_MODE = {router_pb2.SERVED_MODE_FRESH: "fresh", router_pb2.SERVED_MODE_EXACT_CACHE: "exact_cache"}
-USAGE_SOURCE = {
-    router_pb2.USAGE_SOURCE_UPSTREAM: "upstream",
-    router_pb2.USAGE_SOURCE_ESTIMATED: "estimated",
-    router_pb2.USAGE_SOURCE_REPLAYED: "replayed",
 }
 
 
@@ -52,7 +47,7 @@ def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -
     arrive in its last chunk's `nextmodel` object instead."""
     headers = {
         "x-request-id": receipt.request_id,
-        "x-nextmodel-served-mode": SERVED_MODE.get(receipt.served_mode, "fresh"),
+        "x-nextmodel-served-mode": enums.name(common_pb2.ServedMode, receipt.served_mode) or "fresh",
         "x-nextmodel-receipt-id": receipt.receipt_id,
         "x-nextmodel-receipt-url": f"/v1/receipts/{receipt.receipt_id}",
         "x-nextmodel-provider": receipt.provider,
@@ -63,7 +58,7 @@ def receipt_headers(receipt: router_pb2.ReceiptFacts, *, settled: bool = True) -
     if receipt.replayed_receipt_id:
         headers["x-nextmodel-replayed-receipt-id"] = receipt.replayed_receipt_id
     if settled:
-        headers["x-nextmodel-usage-source"] = USAGE_SOURCE.get(receipt.usage_source, "upstream")
+        headers["x-nextmodel-usage-source"] = enums.name(common_pb2.UsageSource, receipt.usage_source) or "upstream"
         headers["x-nextmodel-cost-usd"] = money.usd(receipt.charged_cost_nano_usd)
     if receipt.HasField("budget_remaining_nano_usd"):
         headers["x-nextmodel-budget-remaining"] = money.usd(receipt.budget_remaining_nano_usd)

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
 from nextmodel_common.errors import GatewayError
 from nextmodel_router import observe
@@ -105,7 +106,7 @@ class Attempts:
 
     def _answered(self, ctx: ChatContext, latency_ms: int) -> None:
         route = ctx.served_route
-        ctx.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
+        ctx.attempts.append(common_pb2.Attempt(provider=route.provider.id, model=route.id, outcome="ok",
                                                latency_ms=latency_ms))
 
     def failed(self, ctx: ChatContext, route: ModelRoute, span, started: float, failure: UpstreamError) -> None:
@@ -114,7 +115,7 @@ class Attempts:
         elapsed = int((time.perf_counter() - started) * 1000)
         if failure.kind != "not_configured":
             self.observe(route, elapsed, elapsed, True)
-        ctx.attempts.append(router_pb2.Attempt(provider=route.provider.id, model=route.id, outcome=failure.outcome,
+        ctx.attempts.append(common_pb2.Attempt(provider=route.provider.id, model=route.id, outcome=failure.outcome,
                                                latency_ms=elapsed))
         log.warning("upstream attempt failed", extra={"fields": {
             "request_id": ctx.request_id, "provider": route.provider.id, "model": route.id,

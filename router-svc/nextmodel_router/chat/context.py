@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from nextmodel.billing.v1 import billing_pb2
-from nextmodel.router.v1 import router_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel_router.catalog_copy import ModelRoute
 from nextmodel_router.chat.request import ChatInput
 
@@ -45,7 +45,7 @@ class ChatContext:
         self.body: dict = chat.body
         self.requested: str = chat.requested
         self.started = time.perf_counter()
-        self.attempts: list[router_pb2.Attempt] = []
+        self.attempts: list[common_pb2.Attempt] = []
         # the exact cache (cache_step.py)
         self.cache_status = "off"
         self.cache_slot = ""

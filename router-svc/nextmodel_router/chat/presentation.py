@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import money
+from nextmodel_common import enums, money
 from nextmodel_router import caching
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.chat.context import ChatContext
-from nextmodel_router.chat.settlement import USAGE_SOURCE
 from nextmodel_router.streaming import StreamAccumulator
-
-SERVED_MODE_NAMES = {router_pb2.SERVED_MODE_FRESH: "fresh", router_pb2.SERVED_MODE_EXACT_CACHE: "exact_cache"}
-USAGE_SOURCE_NAMES = {value: name for name, value in USAGE_SOURCE.items()}
 
 
 class StreamView(Protocol):
@@ -83,8 +80,8 @@ def start_facts(ctx: ChatContext) -> router_pb2.ReceiptFacts:
     """What a fresh stream's headers can say before it is settled (its first event)."""
     route = ctx.served_route
     return router_pb2.ReceiptFacts(
-        request_id=ctx.request_id, receipt_id=ctx.receipt_id, served_mode=router_pb2.SERVED_MODE_FRESH,
-        usage_source=router_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,
+        request_id=ctx.request_id, receipt_id=ctx.receipt_id, served_mode=common_pb2.SERVED_MODE_FRESH,
+        usage_source=common_pb2.USAGE_SOURCE_UPSTREAM, provider=route.provider.id,
         requested_model=ctx.requested, served_model=route.id, price_version=route.price_version,
         route_reason=ctx.plan.reason, cache_status=ctx.cache_status,
     )
@@ -94,8 +91,8 @@ def nextmodel_object(facts: router_pb2.ReceiptFacts) -> dict:
     """The `nextmodel` object added to the response body (or the last stream chunk)."""
     return {
         "request_id": facts.request_id,
-        "served_mode": SERVED_MODE_NAMES.get(facts.served_mode, "fresh"),
-        "usage_source": USAGE_SOURCE_NAMES.get(facts.usage_source, "upstream"),
+        "served_mode": enums.name(common_pb2.ServedMode, facts.served_mode) or "fresh",
+        "usage_source": enums.name(common_pb2.UsageSource, facts.usage_source) or "upstream",
         "provider": facts.provider,
         "requested_model": facts.requested_model,
         "served_model": facts.served_model,

@@ -10,20 +10,15 @@ from __future__ import annotations
 import time
 
 from nextmodel.billing.v1 import billing_pb2
+from nextmodel.common.v1 import common_pb2
 from nextmodel.router.v1 import router_pb2
-from nextmodel_common import money
+from nextmodel_common import enums, money
 from nextmodel_router import observe
 from nextmodel_router import usage as usage_mod
 from nextmodel_router.catalog_copy import ModelRoute
 from nextmodel_router.chat.context import ChatContext
 from nextmodel_router.clients import BillingClient
 from nextmodel_router.ratelimit import RateLimiter
-
-USAGE_SOURCE = {
-    "upstream": router_pb2.USAGE_SOURCE_UPSTREAM,
-    "estimated": router_pb2.USAGE_SOURCE_ESTIMATED,
-    "replayed": router_pb2.USAGE_SOURCE_REPLAYED,
-}
 
 
 class Settlement:
@@ -46,9 +41,8 @@ class Settlement:
         facts = router_pb2.ReceiptFacts(
             request_id=ctx.request_id,
             receipt_id=ctx.receipt_id,
-            served_mode=router_pb2.SERVED_MODE_EXACT_CACHE if served_mode == "exact_cache"
-            else router_pb2.SERVED_MODE_FRESH,
-            usage_source=USAGE_SOURCE[usage.source],
+            served_mode=enums.value(common_pb2.ServedMode, served_mode),
+            usage_source=enums.value(common_pb2.UsageSource, usage.source),
             provider=route.provider.id,
             requested_model=ctx.requested,
             served_model=route.id,
@@ -89,8 +83,10 @@ class Settlement:
             requested_model=ctx.requested,
             served_model=route.id,
             provider=route.provider.id,
-            served_mode=served_mode,
-            usage_source=usage.source,
+            served_mode=enums.value(common_pb2.ServedMode, served_mode),
+            usage_source=enums.value(common_pb2.UsageSource, usage.source),
+            legacy_served_mode=served_mode,  # for a billing of the previous release (billing.proto)
+            legacy_usage_source=usage.source,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cached_prompt_tokens=usage.cached_prompt_tokens,
@@ -109,8 +105,7 @@ class Settlement:
             route_reason=ctx.plan.reason,
             created_unix_ms=int(time.time() * 1000),
             reservation_id=ctx.reservation_id,
-            attempts=[billing_pb2.AttemptRecord(provider=a.provider, model=a.model, outcome=a.outcome,
-                                                latency_ms=a.latency_ms) for a in ctx.attempts],
+            attempts=ctx.attempts,
         ), listed, discount
 
     def checkpoint(self, ctx: ChatContext, usage: usage_mod.Usage) -> None:

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from nextmodel.common.v1 import common_pb2 as nextmodel_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"nextmodel/billing/v1/billing.proto\x12\x14nextmodel.billing.v1\")\n\x16\x41uthenticateKeyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\"\xe3\x04\n\tPrincipal\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\nkey_prefix\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x05 \x03(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_policy\x18\x06 \x01(\t\x12\x37\n\x04tags\x18\x07 \x03(\x0b\x32).nextmodel.billing.v1.Principal.TagsEntry\x12\x19\n\x11\x63\x61\x63he_ttl_seconds\x18\x08 \x01(\x05\x12\x15\n\rcache_enabled\x18\t \x01(\x08\x12\x1f\n\x17\x63\x61\x63he_ttl_entry_seconds\x18\n \x01(\x05\x12\x1a\n\x12\x63\x61\x63he_discount_bps\x18\x0b \x01(\x05\x12\x15\n\rcache_sampled\x18\x0c \x01(\x08\x12\x17\n\x0f\x63\x61\x63he_namespace\x18\r \x01(\t\x12\x12\n\nhas_budget\x18\x0e \x01(\x08\x12\x1b\n\x13requests_per_minute\x18\x0f \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x10 \x01(\x03\x12\x19\n\x11own_key_providers\x18\x11 \x03(\t\x12\x1c\n\x14\x63\x61\x63he_shared_in_team\x18\x12 \x01(\x08\x12!\n\x14\x62udget_remaining_bps\x18\x13 \x01(\x05H\x00\x88\x01\x01\x12\x17\n\x0f\x65xpires_unix_ms\x18\x14 \x01(\x03\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x17\n\x15_budget_remaining_bps\"r\n\x0eReserveRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x05 \x01(\x03\"\x88\x01\n\x0bReservation\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12&\n\x19\x62udget_remaining_nano_usd\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x13soft_limit_exceeded\x18\x03 \x01(\x08\x42\x1c\n\x1a_budget_remaining_nano_usd\"<\n\x0eReleaseRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"t\n\x05Price\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x1a\n\x12input_per_mtok_usd\x18\x02 \x01(\t\x12!\n\x19\x63\x61\x63hed_input_per_mtok_usd\x18\x03 \x01(\t\x12\x1b\n\x13output_per_mtok_usd\x18\x04 \x01(\t\"N\n\x12SettleBatchRequest\x12\x38\n\x0bsettlements\x18\x01 \x03(\x0b\x32#.nextmodel.billing.v1.SettleRequest\"C\n\x13SettleBatchResponse\x12\x13\n\x0breceipt_ids\x18\x01 \x03(\t\x12\x17\n\x0f\x64\x65\x61\x64_letter_ids\x18\x02 \x03(\t\"\xca\x05\n\rSettleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x16\n\x0ereservation_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12\x17\n\x0frequested_model\x18\x07 \x01(\t\x12\x14\n\x0cserved_model\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x13\n\x0bserved_mode\x18\n \x01(\t\x12\x14\n\x0cusage_source\x18\x0b \x01(\t\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x0e \x01(\x03\x12*\n\x05price\x18\x0f \x01(\x0b\x32\x1b.nextmodel.billing.v1.Price\x12\x14\n\x0c\x64iscount_bps\x18\x10 \x01(\x05\x12\x12\n\nlatency_ms\x18\x11 \x01(\x03\x12\x0e\n\x06status\x18\x12 \x01(\t\x12;\n\x04tags\x18\x13 \x03(\x0b\x32-.nextmodel.billing.v1.SettleRequest.TagsEntry\x12\x1b\n\x13replayed_receipt_id\x18\x14 \x01(\t\x12\x19\n\x11\x63redential_source\x18\x15 \x01(\t\x12\x14\n\x0croute_reason\x18\x16 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x17 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x18 \x01(\x03\x12\x35\n\x08\x61ttempts\x18\x19 \x03(\x0b\x32#.nextmodel.billing.v1.AttemptRecord\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"U\n\rAttemptRecord\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\"\xea\x05\n\x07Receipt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x03 \x01(\x03\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12\x17\n\x0frequested_model\x18\x07 \x01(\t\x12\x14\n\x0cserved_model\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x13\n\x0bserved_mode\x18\n \x01(\t\x12\x14\n\x0cusage_source\x18\x0b \x01(\t\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x0e \x01(\x03\x12*\n\x05price\x18\x0f \x01(\x0b\x32\x1b.nextmodel.billing.v1.Price\x12\x1a\n\x12list_cost_nano_usd\x18\x10 \x01(\x03\x12\x19\n\x11\x64iscount_nano_usd\x18\x11 \x01(\x03\x12\x1d\n\x15\x63harged_cost_nano_usd\x18\x12 \x01(\x03\x12\x12\n\nlatency_ms\x18\x13 \x01(\x03\x12\x0e\n\x06status\x18\x14 \x01(\t\x12\x35\n\x04tags\x18\x15 \x03(\x0b\x32\'.nextmodel.billing.v1.Receipt.TagsEntry\x12\x1b\n\x13replayed_receipt_id\x18\x16 \x01(\t\x12\x19\n\x11\x63redential_source\x18\x17 \x01(\t\x12\x14\n\x0croute_reason\x18\x18 \x01(\t\x12\x11\n\tsignature\x18\x19 \x01(\t\x12\x35\n\x08\x61ttempts\x18\x1a \x03(\x0b\x32#.nextmodel.billing.v1.AttemptRecord\x12\x13\n\x0bsigned_json\x18\x1b \x01(\x0c\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\x11GetReceiptRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\"J\n\x13ListReceiptsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x10\n\x08\x61\x66ter_id\x18\x03 \x01(\t\"G\n\x14ListReceiptsResponse\x12/\n\x08receipts\x18\x01 \x03(\x0b\x32\x1d.nextmodel.billing.v1.Receipt\"=\n\x15GetProviderKeyRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\"/\n\x0bProviderKey\x12\x0f\n\x07present\x18\x01 \x01(\x08\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t2\xef\x05\n\x0e\x42illingService\x12`\n\x0f\x41uthenticateKey\x12,.nextmodel.billing.v1.AuthenticateKeyRequest\x1a\x1f.nextmodel.billing.v1.Principal\x12R\n\x07Reserve\x12$.nextmodel.billing.v1.ReserveRequest\x1a!.nextmodel.billing.v1.Reservation\x12L\n\x06Settle\x12#.nextmodel.billing.v1.SettleRequest\x1a\x1d.nextmodel.billing.v1.Receipt\x12\x62\n\x0bSettleBatch\x12(.nextmodel.billing.v1.SettleBatchRequest\x1a).nextmodel.billing.v1.SettleBatchResponse\x12V\n\x07Release\x12$.nextmodel.billing.v1.ReleaseRequest\x1a%.nextmodel.billing.v1.ReleaseResponse\x12T\n\nGetReceipt\x12\'.nextmodel.billing.v1.GetReceiptRequest\x1a\x1d.nextmodel.billing.v1.Receipt\x12\x65\n\x0cListReceipts\x12).nextmodel.billing.v1.ListReceiptsRequest\x1a*.nextmodel.billing.v1.ListReceiptsResponse\x12`\n\x0eGetProviderKey\x12+.nextmodel.billing.v1.GetProviderKeyRequest\x1a!.nextmodel.billing.v1.ProviderKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"nextmodel/billing/v1/billing.proto\x12\x14nextmodel.billing.v1\x1a nextmodel/common/v1/common.proto\")\n\x16\x41uthenticateKeyRequest\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\"\xe3\x04\n\tPrincipal\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\nkey_prefix\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x05 \x03(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_policy\x18\x06 \x01(\t\x12\x37\n\x04tags\x18\x07 \x03(\x0b\x32).nextmodel.billing.v1.Principal.TagsEntry\x12\x19\n\x11\x63\x61\x63he_ttl_seconds\x18\x08 \x01(\x05\x12\x15\n\rcache_enabled\x18\t \x01(\x08\x12\x1f\n\x17\x63\x61\x63he_ttl_entry_seconds\x18\n \x01(\x05\x12\x1a\n\x12\x63\x61\x63he_discount_bps\x18\x0b \x01(\x05\x12\x15\n\rcache_sampled\x18\x0c \x01(\x08\x12\x17\n\x0f\x63\x61\x63he_namespace\x18\r \x01(\t\x12\x12\n\nhas_budget\x18\x0e \x01(\x08\x12\x1b\n\x13requests_per_minute\x18\x0f \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x10 \x01(\x03\x12\x19\n\x11own_key_providers\x18\x11 \x03(\t\x12\x1c\n\x14\x63\x61\x63he_shared_in_team\x18\x12 \x01(\x08\x12!\n\x14\x62udget_remaining_bps\x18\x13 \x01(\x05H\x00\x88\x01\x01\x12\x17\n\x0f\x65xpires_unix_ms\x18\x14 \x01(\x03\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x17\n\x15_budget_remaining_bps\"r\n\x0eReserveRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x17\n\x0f\x61mount_nano_usd\x18\x05 \x01(\x03\"\x88\x01\n\x0bReservation\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12&\n\x19\x62udget_remaining_nano_usd\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x13soft_limit_exceeded\x18\x03 \x01(\x08\x42\x1c\n\x1a_budget_remaining_nano_usd\"<\n\x0eReleaseRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"t\n\x05Price\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x1a\n\x12input_per_mtok_usd\x18\x02 \x01(\t\x12!\n\x19\x63\x61\x63hed_input_per_mtok_usd\x18\x03 \x01(\t\x12\x1b\n\x13output_per_mtok_usd\x18\x04 \x01(\t\"N\n\x12SettleBatchRequest\x12\x38\n\x0bsettlements\x18\x01 \x03(\x0b\x32#.nextmodel.billing.v1.SettleRequest\"C\n\x13SettleBatchResponse\x12\x13\n\x0breceipt_ids\x18\x01 \x03(\t\x12\x17\n\x0f\x64\x65\x61\x64_letter_ids\x18\x02 \x03(\t\"\xc7\x06\n\rSettleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\x12\x16\n\x0ereservation_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12\x17\n\x0frequested_model\x18\x07 \x01(\t\x12\x14\n\x0cserved_model\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x1e\n\x12legacy_served_mode\x18\n \x01(\tB\x02\x18\x01\x12\x1f\n\x13legacy_usage_source\x18\x0b \x01(\tB\x02\x18\x01\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x0e \x01(\x03\x12*\n\x05price\x18\x0f \x01(\x0b\x32\x1b.nextmodel.billing.v1.Price\x12\x14\n\x0c\x64iscount_bps\x18\x10 \x01(\x05\x12\x12\n\nlatency_ms\x18\x11 \x01(\x03\x12\x0e\n\x06status\x18\x12 \x01(\t\x12;\n\x04tags\x18\x13 \x03(\x0b\x32-.nextmodel.billing.v1.SettleRequest.TagsEntry\x12\x1b\n\x13replayed_receipt_id\x18\x14 \x01(\t\x12\x19\n\x11\x63redential_source\x18\x15 \x01(\t\x12\x14\n\x0croute_reason\x18\x16 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x17 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x18 \x01(\x03\x12.\n\x08\x61ttempts\x18\x19 \x03(\x0b\x32\x1c.nextmodel.common.v1.Attempt\x12\x34\n\x0bserved_mode\x18\x1a \x01(\x0e\x32\x1f.nextmodel.common.v1.ServedMode\x12\x36\n\x0cusage_source\x18\x1b \x01(\x0e\x32 .nextmodel.common.v1.UsageSource\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb2\x06\n\x07Receipt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63reated_unix_ms\x18\x03 \x01(\x03\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x0f\n\x07team_id\x18\x06 \x01(\t\x12\x17\n\x0frequested_model\x18\x07 \x01(\t\x12\x14\n\x0cserved_model\x18\x08 \x01(\t\x12\x10\n\x08provider\x18\t \x01(\t\x12\x15\n\rprompt_tokens\x18\x0c \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\r \x01(\x03\x12\x1c\n\x14\x63\x61\x63hed_prompt_tokens\x18\x0e \x01(\x03\x12*\n\x05price\x18\x0f \x01(\x0b\x32\x1b.nextmodel.billing.v1.Price\x12\x1a\n\x12list_cost_nano_usd\x18\x10 \x01(\x03\x12\x19\n\x11\x64iscount_nano_usd\x18\x11 \x01(\x03\x12\x1d\n\x15\x63harged_cost_nano_usd\x18\x12 \x01(\x03\x12\x12\n\nlatency_ms\x18\x13 \x01(\x03\x12\x0e\n\x06status\x18\x14 \x01(\t\x12\x35\n\x04tags\x18\x15 \x03(\x0b\x32\'.nextmodel.billing.v1.Receipt.TagsEntry\x12\x1b\n\x13replayed_receipt_id\x18\x16 \x01(\t\x12\x19\n\x11\x63redential_source\x18\x17 \x01(\t\x12\x14\n\x0croute_reason\x18\x18 \x01(\t\x12\x11\n\tsignature\x18\x19 \x01(\t\x12.\n\x08\x61ttempts\x18\x1a \x03(\x0b\x32\x1c.nextmodel.common.v1.Attempt\x12\x13\n\x0bsigned_json\x18\x1b \x01(\x0c\x12\x34\n\x0bserved_mode\x18\x1c \x01(\x0e\x32\x1f.nextmodel.common.v1.ServedMode\x12\x36\n\x0cusage_source\x18\x1d \x01(\x0e\x32 .nextmodel.common.v1.UsageSource\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01J\x04\x08\n\x10\x0bJ\x04\x08\x0b\x10\x0c\";\n\x11GetReceiptRequest\x12\x12\n\nreceipt_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\"J\n\x13ListReceiptsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x10\n\x08\x61\x66ter_id\x18\x03 \x01(\t\"G\n\x14ListReceiptsResponse\x12/\n\x08receipts\x18\x01 \x03(\x0b\x32\x1d.nextmodel.billing.v1.Receipt\"=\n\x15GetProviderKeyRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\"/\n\x0bProviderKey\x12\x0f\n\x07present\x18\x01 \x01(\x08\x12\x0f\n\x07\x61pi_key\x18\x02 \x01(\t2\xef\x05\n\x0e\x42illingService\x12`\n\x0f\x41uthenticateKey\x12,.nextmodel.billing.v1.AuthenticateKeyRequest\x1a\x1f.nextmodel.billing.v1.Principal\x12R\n\x07Reserve\x12$.nextmodel.billing.v1.ReserveRequest\x1a!.nextmodel.billing.v1.Reservation\x12L\n\x06Settle\x12#.nextmodel.billing.v1.SettleRequest\x1a\x1d.nextmodel.billing.v1.Receipt\x12\x62\n\x0bSettleBatch\x12(.nextmodel.billing.v1.SettleBatchRequest\x1a).nextmodel.billing.v1.SettleBatchResponse\x12V\n\x07Release\x12$.nextmodel.billing.v1.ReleaseRequest\x1a%.nextmodel.billing.v1.ReleaseResponse\x12T\n\nGetReceipt\x12\'.nextmodel.billing.v1.GetReceiptRequest\x1a\x1d.nextmodel.billing.v1.Receipt\x12\x65\n\x0cListReceipts\x12).nextmodel.billing.v1.ListReceiptsRequest\x1a*.nextmodel.billing.v1.ListReceiptsResponse\x12`\n\x0eGetProviderKey\x12+.nextmodel.billing.v1.GetProviderKeyRequest\x1a!.nextmodel.billing.v1.ProviderKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,48 +36,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRINCIPAL_TAGSENTRY']._serialized_options = b'8\001'
   _globals['_SETTLEREQUEST_TAGSENTRY']._loaded_options = None
   _globals['_SETTLEREQUEST_TAGSENTRY']._serialized_options = b'8\001'
+  _globals['_SETTLEREQUEST'].fields_by_name['legacy_served_mode']._loaded_options = None
+  _globals['_SETTLEREQUEST'].fields_by_name['legacy_served_mode']._serialized_options = b'\030\001'
+  _globals['_SETTLEREQUEST'].fields_by_name['legacy_usage_source']._loaded_options = None
+  _globals['_SETTLEREQUEST'].fields_by_name['legacy_usage_source']._serialized_options = b'\030\001'
   _globals['_RECEIPT_TAGSENTRY']._loaded_options = None
   _globals['_RECEIPT_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_AUTHENTICATEKEYREQUEST']._serialized_start=60
-  _globals['_AUTHENTICATEKEYREQUEST']._serialized_end=101
-  _globals['_PRINCIPAL']._serialized_start=104
-  _globals['_PRINCIPAL']._serialized_end=715
-  _globals['_PRINCIPAL_TAGSENTRY']._serialized_start=647
-  _globals['_PRINCIPAL_TAGSENTRY']._serialized_end=690
-  _globals['_RESERVEREQUEST']._serialized_start=717
-  _globals['_RESERVEREQUEST']._serialized_end=831
-  _globals['_RESERVATION']._serialized_start=834
-  _globals['_RESERVATION']._serialized_end=970
-  _globals['_RELEASEREQUEST']._serialized_start=972
-  _globals['_RELEASEREQUEST']._serialized_end=1032
-  _globals['_RELEASERESPONSE']._serialized_start=1034
-  _globals['_RELEASERESPONSE']._serialized_end=1051
-  _globals['_PRICE']._serialized_start=1053
-  _globals['_PRICE']._serialized_end=1169
-  _globals['_SETTLEBATCHREQUEST']._serialized_start=1171
-  _globals['_SETTLEBATCHREQUEST']._serialized_end=1249
-  _globals['_SETTLEBATCHRESPONSE']._serialized_start=1251
-  _globals['_SETTLEBATCHRESPONSE']._serialized_end=1318
-  _globals['_SETTLEREQUEST']._serialized_start=1321
-  _globals['_SETTLEREQUEST']._serialized_end=2035
-  _globals['_SETTLEREQUEST_TAGSENTRY']._serialized_start=647
-  _globals['_SETTLEREQUEST_TAGSENTRY']._serialized_end=690
-  _globals['_ATTEMPTRECORD']._serialized_start=2037
-  _globals['_ATTEMPTRECORD']._serialized_end=2122
-  _globals['_RECEIPT']._serialized_start=2125
-  _globals['_RECEIPT']._serialized_end=2871
-  _globals['_RECEIPT_TAGSENTRY']._serialized_start=647
-  _globals['_RECEIPT_TAGSENTRY']._serialized_end=690
-  _globals['_GETRECEIPTREQUEST']._serialized_start=2873
-  _globals['_GETRECEIPTREQUEST']._serialized_end=2932
-  _globals['_LISTRECEIPTSREQUEST']._serialized_start=2934
-  _globals['_LISTRECEIPTSREQUEST']._serialized_end=3008
-  _globals['_LISTRECEIPTSRESPONSE']._serialized_start=3010
-  _globals['_LISTRECEIPTSRESPONSE']._serialized_end=3081
-  _globals['_GETPROVIDERKEYREQUEST']._serialized_start=3083
-  _globals['_GETPROVIDERKEYREQUEST']._serialized_end=3144
-  _globals['_PROVIDERKEY']._serialized_start=3146
-  _globals['_PROVIDERKEY']._serialized_end=3193
-  _globals['_BILLINGSERVICE']._serialized_start=3196
-  _globals['_BILLINGSERVICE']._serialized_end=3947
+  _globals['_AUTHENTICATEKEYREQUEST']._serialized_start=94
+  _globals['_AUTHENTICATEKEYREQUEST']._serialized_end=135
+  _globals['_PRINCIPAL']._serialized_start=138
+  _globals['_PRINCIPAL']._serialized_end=749
+  _globals['_PRINCIPAL_TAGSENTRY']._serialized_start=681
+  _globals['_PRINCIPAL_TAGSENTRY']._serialized_end=724
+  _globals['_RESERVEREQUEST']._serialized_start=751
+  _globals['_RESERVEREQUEST']._serialized_end=865
+  _globals['_RESERVATION']._serialized_start=868
+  _globals['_RESERVATION']._serialized_end=1004
+  _globals['_RELEASEREQUEST']._serialized_start=1006
+  _globals['_RELEASEREQUEST']._serialized_end=1066
+  _globals['_RELEASERESPONSE']._serialized_start=1068
+  _globals['_RELEASERESPONSE']._serialized_end=1085
+  _globals['_PRICE']._serialized_start=1087
+  _globals['_PRICE']._serialized_end=1203
+  _globals['_SETTLEBATCHREQUEST']._serialized_start=1205
+  _globals['_SETTLEBATCHREQUEST']._serialized_end=1283
+  _globals['_SETTLEBATCHRESPONSE']._serialized_start=1285
+  _globals['_SETTLEBATCHRESPONSE']._serialized_end=1352
+  _globals['_SETTLEREQUEST']._serialized_start=1355
+  _globals['_SETTLEREQUEST']._serialized_end=2194
+  _globals['_SETTLEREQUEST_TAGSENTRY']._serialized_start=681
+  _globals['_SETTLEREQUEST_TAGSENTRY']._serialized_end=724
+  _globals['_RECEIPT']._serialized_start=2197
+  _globals['_RECEIPT']._serialized_end=3015
+  _globals['_RECEIPT_TAGSENTRY']._serialized_start=681
+  _globals['_RECEIPT_TAGSENTRY']._serialized_end=724
+  _globals['_GETRECEIPTREQUEST']._serialized_start=3017
+  _globals['_GETRECEIPTREQUEST']._serialized_end=3076
+  _globals['_LISTRECEIPTSREQUEST']._serialized_start=3078
+  _globals['_LISTRECEIPTSREQUEST']._serialized_end=3152
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_start=3154
+  _globals['_LISTRECEIPTSRESPONSE']._serialized_end=3225
+  _globals['_GETPROVIDERKEYREQUEST']._serialized_start=3227
+  _globals['_GETPROVIDERKEYREQUEST']._serialized_end=3288
+  _globals['_PROVIDERKEY']._serialized_start=3290
+  _globals['_PROVIDERKEY']._serialized_end=3337
+  _globals['_BILLINGSERVICE']._serialized_start=3340
+  _globals['_BILLINGSERVICE']._serialized_end=4091
 # @@protoc_insertion_point(module_scope)

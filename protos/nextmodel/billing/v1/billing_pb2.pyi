@@ -1,3 +1,4 @@
+from nextmodel.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -126,7 +127,7 @@ class SettleBatchResponse(_message.Message):
     def __init__(self, receipt_ids: _Optional[_Iterable[str]] = ..., dead_letter_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SettleRequest(_message.Message):
-    __slots__ = ("request_id", "receipt_id", "reservation_id", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "discount_bps", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "created_unix_ms", "cache_write_tokens", "attempts")
+    __slots__ = ("request_id", "receipt_id", "reservation_id", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "legacy_served_mode", "legacy_usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "discount_bps", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "created_unix_ms", "cache_write_tokens", "attempts", "served_mode", "usage_source")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -143,8 +144,8 @@ class SettleRequest(_message.Message):
     REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
     SERVED_MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
-    USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
+    LEGACY_USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHED_PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +160,8 @@ class SettleRequest(_message.Message):
     CREATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     receipt_id: str
     reservation_id: str
@@ -168,8 +171,8 @@ class SettleRequest(_message.Message):
     requested_model: str
     served_model: str
     provider: str
-    served_mode: str
-    usage_source: str
+    legacy_served_mode: str
+    legacy_usage_source: str
     prompt_tokens: int
     completion_tokens: int
     cached_prompt_tokens: int
@@ -183,23 +186,13 @@ class SettleRequest(_message.Message):
     route_reason: str
     created_unix_ms: int
     cache_write_tokens: int
-    attempts: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
-    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., reservation_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., discount_bps: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ...) -> None: ...
-
-class AttemptRecord(_message.Message):
-    __slots__ = ("provider", "model", "outcome", "latency_ms")
-    PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    MODEL_FIELD_NUMBER: _ClassVar[int]
-    OUTCOME_FIELD_NUMBER: _ClassVar[int]
-    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
-    provider: str
-    model: str
-    outcome: str
-    latency_ms: int
-    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., outcome: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+    attempts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
+    served_mode: _common_pb2.ServedMode
+    usage_source: _common_pb2.UsageSource
+    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., reservation_id: _Optional[str] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., legacy_served_mode: _Optional[str] = ..., legacy_usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., discount_bps: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., attempts: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., served_mode: _Optional[_Union[_common_pb2.ServedMode, str]] = ..., usage_source: _Optional[_Union[_common_pb2.UsageSource, str]] = ...) -> None: ...
 
 class Receipt(_message.Message):
-    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "served_mode", "usage_source", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature", "attempts", "signed_json")
+    __slots__ = ("id", "request_id", "created_unix_ms", "key_id", "project_id", "team_id", "requested_model", "served_model", "provider", "prompt_tokens", "completion_tokens", "cached_prompt_tokens", "price", "list_cost_nano_usd", "discount_nano_usd", "charged_cost_nano_usd", "latency_ms", "status", "tags", "replayed_receipt_id", "credential_source", "route_reason", "signature", "attempts", "signed_json", "served_mode", "usage_source")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -216,8 +209,6 @@ class Receipt(_message.Message):
     REQUESTED_MODEL_FIELD_NUMBER: _ClassVar[int]
     SERVED_MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
-    USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHED_PROMPT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +225,8 @@ class Receipt(_message.Message):
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     SIGNED_JSON_FIELD_NUMBER: _ClassVar[int]
+    SERVED_MODE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_SOURCE_FIELD_NUMBER: _ClassVar[int]
     id: str
     request_id: str
     created_unix_ms: int
@@ -243,8 +236,6 @@ class Receipt(_message.Message):
     requested_model: str
     served_model: str
     provider: str
-    served_mode: str
-    usage_source: str
     prompt_tokens: int
     completion_tokens: int
     cached_prompt_tokens: int
@@ -259,9 +250,11 @@ class Receipt(_message.Message):
     credential_source: str
     route_reason: str
     signature: str
-    attempts: _containers.RepeatedCompositeFieldContainer[AttemptRecord]
+    attempts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
     signed_json: bytes
-    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., served_mode: _Optional[str] = ..., usage_source: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[AttemptRecord, _Mapping]]] = ..., signed_json: _Optional[bytes] = ...) -> None: ...
+    served_mode: _common_pb2.ServedMode
+    usage_source: _common_pb2.UsageSource
+    def __init__(self, id: _Optional[str] = ..., request_id: _Optional[str] = ..., created_unix_ms: _Optional[int] = ..., key_id: _Optional[str] = ..., project_id: _Optional[str] = ..., team_id: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., provider: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., cached_prompt_tokens: _Optional[int] = ..., price: _Optional[_Union[Price, _Mapping]] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., latency_ms: _Optional[int] = ..., status: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., replayed_receipt_id: _Optional[str] = ..., credential_source: _Optional[str] = ..., route_reason: _Optional[str] = ..., signature: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., signed_json: _Optional[bytes] = ..., served_mode: _Optional[_Union[_common_pb2.ServedMode, str]] = ..., usage_source: _Optional[_Union[_common_pb2.UsageSource, str]] = ...) -> None: ...
 
 class GetReceiptRequest(_message.Message):
     __slots__ = ("receipt_id", "project_id")

@@ -1,4 +1,5 @@
 from nextmodel.billing.v1 import billing_pb2 as _billing_pb2
+from nextmodel.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -14,30 +15,10 @@ class CacheMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CACHE_MODE_ON: _ClassVar[CacheMode]
     CACHE_MODE_OFF: _ClassVar[CacheMode]
     CACHE_MODE_REFRESH: _ClassVar[CacheMode]
-
-class ServedMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    SERVED_MODE_UNSPECIFIED: _ClassVar[ServedMode]
-    SERVED_MODE_FRESH: _ClassVar[ServedMode]
-    SERVED_MODE_EXACT_CACHE: _ClassVar[ServedMode]
-
-class UsageSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    USAGE_SOURCE_UNSPECIFIED: _ClassVar[UsageSource]
-    USAGE_SOURCE_UPSTREAM: _ClassVar[UsageSource]
-    USAGE_SOURCE_ESTIMATED: _ClassVar[UsageSource]
-    USAGE_SOURCE_REPLAYED: _ClassVar[UsageSource]
 CACHE_MODE_UNSPECIFIED: CacheMode
 CACHE_MODE_ON: CacheMode
 CACHE_MODE_OFF: CacheMode
 CACHE_MODE_REFRESH: CacheMode
-SERVED_MODE_UNSPECIFIED: ServedMode
-SERVED_MODE_FRESH: ServedMode
-SERVED_MODE_EXACT_CACHE: ServedMode
-USAGE_SOURCE_UNSPECIFIED: UsageSource
-USAGE_SOURCE_UPSTREAM: UsageSource
-USAGE_SOURCE_ESTIMATED: UsageSource
-USAGE_SOURCE_REPLAYED: UsageSource
 
 class ChatRequest(_message.Message):
     __slots__ = ("body_json", "model", "stream", "cache_mode", "policy", "tags", "request_id")
@@ -99,8 +80,8 @@ class ReceiptFacts(_message.Message):
     CACHE_STATUS_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     receipt_id: str
-    served_mode: ServedMode
-    usage_source: UsageSource
+    served_mode: _common_pb2.ServedMode
+    usage_source: _common_pb2.UsageSource
     provider: str
     requested_model: str
     served_model: str
@@ -111,22 +92,10 @@ class ReceiptFacts(_message.Message):
     price_version: str
     budget_remaining_nano_usd: int
     route_reason: str
-    attempts: _containers.RepeatedCompositeFieldContainer[Attempt]
+    attempts: _containers.RepeatedCompositeFieldContainer[_common_pb2.Attempt]
     replayed_receipt_id: str
     cache_status: str
-    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., served_mode: _Optional[_Union[ServedMode, str]] = ..., usage_source: _Optional[_Union[UsageSource, str]] = ..., provider: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., price_version: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., route_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., replayed_receipt_id: _Optional[str] = ..., cache_status: _Optional[str] = ...) -> None: ...
-
-class Attempt(_message.Message):
-    __slots__ = ("provider", "model", "outcome", "latency_ms")
-    PROVIDER_FIELD_NUMBER: _ClassVar[int]
-    MODEL_FIELD_NUMBER: _ClassVar[int]
-    OUTCOME_FIELD_NUMBER: _ClassVar[int]
-    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
-    provider: str
-    model: str
-    outcome: str
-    latency_ms: int
-    def __init__(self, provider: _Optional[str] = ..., model: _Optional[str] = ..., outcome: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., receipt_id: _Optional[str] = ..., served_mode: _Optional[_Union[_common_pb2.ServedMode, str]] = ..., usage_source: _Optional[_Union[_common_pb2.UsageSource, str]] = ..., provider: _Optional[str] = ..., requested_model: _Optional[str] = ..., served_model: _Optional[str] = ..., list_cost_nano_usd: _Optional[int] = ..., discount_nano_usd: _Optional[int] = ..., charged_cost_nano_usd: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., price_version: _Optional[str] = ..., budget_remaining_nano_usd: _Optional[int] = ..., route_reason: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[_common_pb2.Attempt, _Mapping]]] = ..., replayed_receipt_id: _Optional[str] = ..., cache_status: _Optional[str] = ...) -> None: ...
 
 class ChatResponse(_message.Message):
     __slots__ = ("body_json", "receipt")
@@ -145,24 +114,8 @@ class ChatStreamEvent(_message.Message):
     start: ReceiptFacts
     chunk_json: bytes
     final: ReceiptFacts
-    error: Error
-    def __init__(self, start: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., chunk_json: _Optional[bytes] = ..., final: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
-
-class Error(_message.Message):
-    __slots__ = ("http_status", "type", "code", "param", "message", "retry_after_seconds")
-    HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    PARAM_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
-    http_status: int
-    type: str
-    code: str
-    param: str
-    message: str
-    retry_after_seconds: int
-    def __init__(self, http_status: _Optional[int] = ..., type: _Optional[str] = ..., code: _Optional[str] = ..., param: _Optional[str] = ..., message: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
+    error: _common_pb2.Error
+    def __init__(self, start: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., chunk_json: _Optional[bytes] = ..., final: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ()
@@ -299,9 +252,9 @@ class CompareResult(_message.Message):
     model: str
     body_json: bytes
     receipt: ReceiptFacts
-    error: Error
+    error: _common_pb2.Error
     latency_ms: int
-    def __init__(self, model: _Optional[str] = ..., body_json: _Optional[bytes] = ..., receipt: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., body_json: _Optional[bytes] = ..., receipt: _Optional[_Union[ReceiptFacts, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., latency_ms: _Optional[int] = ...) -> None: ...
 
 class CompareResponse(_message.Message):
     __slots__ = ("results",)

@@ -91,7 +91,7 @@ class RouterServiceServicer:
 
     def ChatCompletion(self, request, context):
         """Non-streaming chat completion. Failures are gRPC status codes with an
-        `Error` message in the trailing metadata key `nextmodel-error-bin`.
+        `nextmodel.common.v1.Error` in the trailing metadata key `nextmodel-error-bin`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
