@@ -133,12 +133,18 @@ def provider_env(fake: FakeUpstream) -> dict[str, str]:
     return env
 
 
+# The shared stacks serve the whole suite from one address (loopback), and many tests send a bad
+# key on purpose; the failed-authentication guard would soon slow every later test. The guard
+# itself is tested on stacks of its own (tests/e2e/test_bad_input.py).
+SUITE_AUTH_GUARD = {"NEXTMODEL_AUTH_FAILURE_LIMIT": "100000"}
+
+
 @pytest.fixture(scope="session")
 def embedded_stack(fake_upstream: FakeUpstream, tmp_path_factory) -> Iterator[Stack]:
     """All five real processes on embedded defaults, providers pointed at the fake upstream."""
     running = Stack(
         tmp_path_factory.mktemp("stack"),
-        {**provider_env(fake_upstream), "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2"},
+        {**provider_env(fake_upstream), "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2", **SUITE_AUTH_GUARD},
     ).start()
     yield running
     running.stop()
@@ -158,7 +164,7 @@ def prod_stack(fake_upstream: FakeUpstream, tmp_path_factory, session_postgres_u
     running = Stack(
         tmp_path_factory.mktemp("prod-stack"),
         {**provider_env(fake_upstream), "NEXTMODEL_DATABASE_URL": session_postgres_url,
-         "NEXTMODEL_REDIS_URL": redis_url, "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2"},
+         "NEXTMODEL_REDIS_URL": redis_url, "NEXTMODEL_UPSTREAM_FIRST_BYTE_TIMEOUT": "2", **SUITE_AUTH_GUARD},
     ).start()
     yield running
     running.stop()
