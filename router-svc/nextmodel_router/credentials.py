@@ -31,6 +31,10 @@ class Credential:
 class Credentials(Protocol):
     async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential: ...
 
+    def configured(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> bool:
+        """Whether a call to `provider` for this caller has a key at all (no I/O: planning asks it)."""
+        ...
+
 
 class PlatformCredentials:
     """The platform's own keys, from <PROVIDER>_API_KEY / <PROVIDER>_BASE_URL."""
@@ -43,6 +47,9 @@ class PlatformCredentials:
 
     async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential:
         return Credential(self.settings.provider_api_key(provider.env_prefix), self.base_url(provider), "platform")
+
+    def configured(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> bool:
+        return bool(self.settings.provider_api_key(provider.env_prefix))
 
 
 class ProjectCredentials:
@@ -57,6 +64,9 @@ class ProjectCredentials:
         self.billing = billing
         self.ttl_seconds = ttl_seconds
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def configured(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> bool:
+        return provider.id in principal.own_key_providers or self.platform.configured(provider, principal)
 
     async def resolve(self, provider: ProviderInfo, principal: billing_pb2.Principal) -> Credential:
         if provider.id not in principal.own_key_providers:

@@ -46,11 +46,12 @@ class Router:
         self.cache = CacheClient(cache_channel, settings.internal_timeout,
                                  store_linger_seconds=settings.cache_store_linger_ms / 1000)
         self.tasks = BackgroundTasks()  # what requests leave running; waited for at shutdown
+        self.credentials = ProjectCredentials(PlatformCredentials(settings), self.billing)
         self.flow = ChatFlow(
             catalog=self.catalog,
             cache=self.cache,
             billing=self.billing,
-            credentials=ProjectCredentials(PlatformCredentials(settings), self.billing),
+            credentials=self.credentials,
             rate_limiter=RateLimiter(self.counters),
             coalesce_timeout_ms=settings.cache_coalesce_timeout_ms,
             latency=self.latency,
@@ -120,7 +121,7 @@ def create(settings: RouterSettings, port: int | None = None) -> tuple[Router, g
 
     def register(server):
         servicer = RouterServicer(router.auth, router.flow, router.catalog, router.cache, router.billing,
-                                  router.usage, settings.internal_timeout)
+                                  router.usage, settings.internal_timeout, router.credentials)
         router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, server)
         return [ROUTER_SERVICE]
 

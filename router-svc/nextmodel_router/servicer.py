@@ -17,6 +17,7 @@ from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
 from nextmodel_router.clients import BillingClient, CacheClient
+from nextmodel_router.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ def _check_limits(request: router_pb2.ChatRequest) -> None:
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(self, auth: KeyAuthenticator, flow: ChatFlow, catalog: CatalogCopy, cache: CacheClient,
-                 billing: BillingClient, usage: admin_pb2_grpc.UsageServiceStub, timeout: float) -> None:
+                 billing: BillingClient, usage: admin_pb2_grpc.UsageServiceStub, timeout: float,
+                 credentials: Credentials | None = None) -> None:
         self.auth = auth
         self.flow = flow
         self.catalog = catalog
@@ -46,6 +48,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self.billing = billing
         self.usage = usage
         self.timeout = timeout
+        self.credentials = credentials
 
     # The caller's principal comes from the Authenticate interceptor (server.py); a GatewayError
     # raised here becomes the call's status there, and any other failure an internal error.
@@ -83,11 +86,16 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
                 provider=route.provider.id,
                 created=route.proto.created,
                 shutdown_date=route.proto.shutdown_date,
-                details_json=orjson.dumps(_model_details(route.proto)),
+                details_json=orjson.dumps({**_model_details(route.proto),
+                                           "available": self._available(route, principal)}),
             )
             for route in view.models.values()
             if not allowed or route.id in allowed
         ])
+
+    def _available(self, route, principal) -> bool:
+        """Whether this caller can be served by the model now: its provider has a key for it."""
+        return self.credentials is None or self.credentials.configured(route.provider, principal)
 
     async def GetReceipt(self, request, context):
         return await self.billing.get_receipt(request.receipt_id, current_principal.get().project_id)

@@ -97,8 +97,14 @@ class Adapter:
 
 
 class Credentials:
+    def __init__(self, missing: frozenset[str] = frozenset()) -> None:
+        self.missing = missing  # providers with no key
+
     async def resolve(self, provider, principal) -> Credential:
         return Credential("sk-test", "http://upstream.test", "platform")
+
+    def configured(self, provider, principal) -> bool:
+        return provider.id not in self.missing
 
 
 class Billing:
@@ -151,9 +157,9 @@ def principal(**fields) -> billing_pb2.Principal:
 
 
 def flow(adapter: Adapter, *, billing: Billing | None = None, cache: Cache | None = None,
-         counters: MemoryCounters | None = None) -> ChatFlow:
+         counters: MemoryCounters | None = None, credentials: Credentials | None = None) -> ChatFlow:
     return ChatFlow(catalog=Catalog(), cache=cache or Cache(), billing=billing or Billing(),
-                    credentials=Credentials(), adapters={"fake": adapter},
+                    credentials=credentials or Credentials(), adapters={"fake": adapter},
                     rate_limiter=RateLimiter(counters or MemoryCounters()))
 
 
@@ -198,6 +204,22 @@ async def test_a_retryable_failure_falls_back_to_the_next_candidate() -> None:
     (settled,) = billing.settled
     assert settled.status == "ok" and settled.served_model == "backup" and settled.receipt_id == facts.receipt_id
     assert [a.outcome for a in settled.attempts] == ["http_503", "ok"]
+
+
+async def test_a_provider_with_no_key_is_a_400_before_any_reservation_or_call() -> None:
+    adapter = Adapter({"primary": completion("primary"), "backup": completion("backup")})
+    billing = Billing()
+    chat = flow(adapter, billing=billing, credentials=Credentials(missing=frozenset({"fake"})))
+    for stream in (False, True):
+        with pytest.raises(GatewayError) as refused:
+            if stream:
+                await anext(chat.stream(principal(has_budget=True), request(model="primary", stream=True)))
+            else:
+                await chat.complete(principal(has_budget=True), request(model="primary"))
+        error = refused.value
+        assert (error.http_status, error.code, error.type) == (400, "provider_not_configured", "invalid_request_error")
+        assert "FAKE_API_KEY" in error.message and "/provider-keys/fake" in error.message
+    assert adapter.calls == [] and billing.reserved == [] and billing.settled == []
 
 
 async def test_a_failure_that_is_not_retryable_is_the_callers_error_without_fallback() -> None:

@@ -50,7 +50,7 @@ class ChatFlow:
                  coalesce_timeout_ms: int = 15_000, latency: LatencyReporter | None = None,
                  tasks: BackgroundTasks | None = None) -> None:
         self.tasks = tasks if tasks is not None else BackgroundTasks()
-        self.planner = Planner(catalog, adapters)
+        self.planner = Planner(catalog, adapters, credentials)
         self.admission = Admission(rate_limiter, billing, self.tasks)
         self.settlement = Settlement(billing, rate_limiter)
         self.cache_step = CacheStep(cache, self.planner, self.admission, self.settlement, self.tasks,

@@ -19,12 +19,14 @@ from nextmodel_router.adapters import Adapter, Unsupported
 from nextmodel_router.catalog_copy import CatalogCopy, CatalogView, ModelRoute
 from nextmodel_router.chat.context import POLICY_PREFIX, Plan
 from nextmodel_router.chat.request import ChatInput
+from nextmodel_router.credentials import Credentials
 
 
 class Planner:
-    def __init__(self, catalog: CatalogCopy, adapters: dict[str, Adapter]) -> None:
+    def __init__(self, catalog: CatalogCopy, adapters: dict[str, Adapter], credentials: Credentials) -> None:
         self.catalog = catalog
         self.adapters = adapters
+        self.credentials = credentials
 
     def view(self) -> CatalogView:
         view = self.catalog.view
@@ -50,8 +52,25 @@ class Planner:
         tags = {**principal.tags, **chat.tags}
         candidates, reason, policy_name = self.route(principal, chat.requested, chat.policy, body, prompt_estimate,
                                                      tags)
+        candidates, reason = self.configured(candidates, reason, principal)
         return Plan(candidates=self.able(candidates, body), reason=reason, policy=policy_name, tags=tags,
                     prompt_estimate=prompt_estimate)
+
+    def configured(self, candidates: list[ModelRoute], reason: str,
+                   principal: billing_pb2.Principal) -> tuple[list[ModelRoute], str]:
+        """The candidates whose provider has a key for this caller. None left is configuration, not
+        a passing fault: a 400 (SDKs do not retry it) that says both ways to fix it."""
+        usable = [c for c in candidates if self.credentials.configured(c.provider, principal)]
+        if len(usable) == len(candidates):
+            return candidates, reason
+        skipped = sorted({c.provider.id for c in candidates if c not in usable})
+        if not usable:
+            provider = next(c.provider for c in candidates if c.provider.id == skipped[0])
+            raise GatewayError(
+                400, f"Provider {provider.id} has no API key configured. Set {provider.env_prefix}_API_KEY on the "
+                     f"gateway, or store this project's own key with PUT /admin/v1/projects/{principal.project_id}"
+                     f"/provider-keys/{provider.id}.", param="model", code="provider_not_configured")
+        return usable, f"{reason}; skipped {', '.join(skipped)} (no API key configured)"
 
     def able(self, candidates: list[ModelRoute], body: dict) -> list[ModelRoute]:
         """The candidates whose adapter can honour every parameter of `body` (400 when none can)."""
