@@ -16,6 +16,7 @@ from nextmodel_router import observe
 from nextmodel_router.auth import KeyAuthenticator
 from nextmodel_router.catalog_copy import CatalogCopy
 from nextmodel_router.chat import ChatFlow
+from nextmodel_router.chat.text_completions import TEXT_COMPLETION, read_completion_request
 from nextmodel_router.clients import BillingClient, CacheClient
 from nextmodel_router.credentials import Credentials
 
@@ -55,12 +56,20 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     async def ChatCompletion(self, request, context):
         _check_limits(request)
-        body_json, receipt = await self.flow.complete(current_principal.get(), request)
+        if request.surface == router_pb2.SURFACE_COMPLETIONS:
+            body_json, receipt = await self.flow.answer(current_principal.get(), read_completion_request(request),
+                                                        TEXT_COMPLETION)
+        else:
+            body_json, receipt = await self.flow.complete(current_principal.get(), request)
         return router_pb2.ChatResponse(body_json=body_json, receipt=receipt)
 
     async def StreamChatCompletion(self, request, context):
         _check_limits(request)
-        events = self.flow.stream(current_principal.get(), request)
+        if request.surface == router_pb2.SURFACE_COMPLETIONS:
+            events = self.flow.answer_stream(current_principal.get(), read_completion_request(request),
+                                             TEXT_COMPLETION)
+        else:
+            events = self.flow.stream(current_principal.get(), request)
         try:
             yield await anext(events)  # a failure before the first event is the call's status
             try:

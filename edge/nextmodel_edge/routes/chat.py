@@ -175,6 +175,23 @@ CHAT_REQUEST_SCHEMA = {
                                                              "schema": {"type": "object"}}}}},
     },
 }
+# OpenAI's legacy completions request, as far as NextModel reads it.
+COMPLETIONS_REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["model", "prompt"],
+    "additionalProperties": True,
+    "properties": {
+        "model": {"type": "string", "minLength": 1, "maxLength": 256},
+        "prompt": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 1}]},
+        "max_tokens": {"type": _INTEGER_OR_NULL, "minimum": 1, "maximum": 10_000_000},
+        "temperature": {"type": _NUMBER_OR_NULL, "minimum": 0, "maximum": 2},
+        "top_p": {"type": _NUMBER_OR_NULL, "minimum": 0, "maximum": 1},
+        "n": {"type": _INTEGER_OR_NULL, "minimum": 1, "maximum": 128},
+        "stream": {"type": ["boolean", "null"]},
+        "stop": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+        "user": {"type": "string"},
+    },
+}
 CHAT_OPENAPI = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_REQUEST_SCHEMA}}},
     "responses": {
@@ -195,17 +212,33 @@ CHAT_OPENAPI = {
         )},
     },
 }
+COMPLETIONS_OPENAPI = {
+    **CHAT_OPENAPI,
+    "requestBody": {"required": True, "content": {"application/json": {"schema": COMPLETIONS_REQUEST_SCHEMA}}},
+}
 
 
 @router.post("/v1/chat/completions", openapi_extra=CHAT_OPENAPI)
 async def chat_completions(request: Request, upstreams: UpstreamsDep, auth: AuthDep,
                            settings: SettingsDep) -> Response:
+    return await serve(request, upstreams, auth, settings, router_pb2.SURFACE_CHAT_COMPLETIONS)
+
+
+@router.post("/v1/completions", openapi_extra=COMPLETIONS_OPENAPI)
+async def completions(request: Request, upstreams: UpstreamsDep, auth: AuthDep, settings: SettingsDep) -> Response:
+    """OpenAI's legacy text completions, served by chat models (the router translates both ways)."""
+    return await serve(request, upstreams, auth, settings, router_pb2.SURFACE_COMPLETIONS)
+
+
+async def serve(request: Request, upstreams, auth, settings, surface: int) -> Response:
+    """One request of an OpenAI surface the router's chat path serves, streamed or not."""
     request_id = ids.new_request_id()
     request.state.request_id = request_id
     try:
         chat_request = to_chat_request(await request.body(), request, request_id)
     except GatewayError as error:
         return error_response(await credentials_refusal(request) or error, request_id)
+    chat_request.surface = surface
     if chat_request.stream:
         return await _stream(chat_request, upstreams, auth, settings)
     answer = await upstreams.router.ChatCompletion(chat_request, metadata=auth, timeout=settings.chat_timeout)

@@ -15,13 +15,22 @@ class CacheMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CACHE_MODE_ON: _ClassVar[CacheMode]
     CACHE_MODE_OFF: _ClassVar[CacheMode]
     CACHE_MODE_REFRESH: _ClassVar[CacheMode]
+
+class Surface(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SURFACE_UNSPECIFIED: _ClassVar[Surface]
+    SURFACE_CHAT_COMPLETIONS: _ClassVar[Surface]
+    SURFACE_COMPLETIONS: _ClassVar[Surface]
 CACHE_MODE_UNSPECIFIED: CacheMode
 CACHE_MODE_ON: CacheMode
 CACHE_MODE_OFF: CacheMode
 CACHE_MODE_REFRESH: CacheMode
+SURFACE_UNSPECIFIED: Surface
+SURFACE_CHAT_COMPLETIONS: Surface
+SURFACE_COMPLETIONS: Surface
 
 class ChatRequest(_message.Message):
-    __slots__ = ("body_json", "model", "stream", "cache_mode", "policy", "tags", "request_id")
+    __slots__ = ("body_json", "model", "stream", "cache_mode", "policy", "tags", "request_id", "surface")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +45,7 @@ class ChatRequest(_message.Message):
     POLICY_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SURFACE_FIELD_NUMBER: _ClassVar[int]
     body_json: bytes
     model: str
     stream: bool
@@ -43,7 +53,8 @@ class ChatRequest(_message.Message):
     policy: str
     tags: _containers.ScalarMap[str, str]
     request_id: str
-    def __init__(self, body_json: _Optional[bytes] = ..., model: _Optional[str] = ..., stream: _Optional[bool] = ..., cache_mode: _Optional[_Union[CacheMode, str]] = ..., policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    surface: Surface
+    def __init__(self, body_json: _Optional[bytes] = ..., model: _Optional[str] = ..., stream: _Optional[bool] = ..., cache_mode: _Optional[_Union[CacheMode, str]] = ..., policy: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ..., surface: _Optional[_Union[Surface, str]] = ...) -> None: ...
 
 class TokenUsage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "cache_write_tokens", "reasoning_tokens")
